@@ -1,0 +1,63 @@
+"""Token authentication that accepts ``Bearer`` and ``Token`` and caches look-ups briefly.
+
+A dashboard page fires many requests at once; without the cache each one would look the
+same token up in the database (seed 004). The cache is per process, bounded in size and
+time, so a revoked token stops working within ``TOKEN_CACHE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+from cachetools import TTLCache
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication, get_authorization_header
+from rest_framework.authtoken.models import Token
+
+_KEYWORDS = (b"token", b"bearer")
+_cache: TTLCache[str, AbstractBaseUser] = TTLCache(
+    maxsize=settings.TOKEN_CACHE_MAX_ENTRIES, ttl=settings.TOKEN_CACHE_SECONDS
+)
+_lock = threading.Lock()
+
+
+def user_for_token(key: str) -> AbstractBaseUser | None:
+    """The active user a token belongs to, or None; shared by HTTP and websocket auth."""
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    with _lock:
+        user = _cache.get(digest)
+    if user is not None:
+        return user
+    token = Token.objects.select_related("user").filter(key=key).first()
+    if token is None or not token.user.is_active:
+        return None
+    with _lock:
+        _cache[digest] = token.user
+    return token.user
+
+
+def clear_token_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+class CachedTokenAuthentication(TokenAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):  # type: ignore[no-untyped-def]
+        auth = get_authorization_header(request).split()
+        if not auth or auth[0].lower() not in _KEYWORDS:
+            return None
+        if len(auth) != 2:
+            raise exceptions.AuthenticationFailed("Invalid token header: expected '<keyword> <token>'.")
+        try:
+            key = auth[1].decode()
+        except UnicodeError as exc:
+            raise exceptions.AuthenticationFailed("Invalid token header: not valid text.") from exc
+        user = user_for_token(key)
+        if user is None:
+            raise exceptions.AuthenticationFailed("Invalid or inactive token.")
+        return (user, key)

@@ -1,0 +1,88 @@
+"""The one error contract of the API: domain errors and the DRF handler that renders them.
+
+Every error response, whatever raised it, has the body
+``{"status": "error", "code": str, "message": str, "errors": {dotted.field: [str]}}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """Base of every domain error; subclasses set the HTTP status and a stable code."""
+
+    status_code = 400
+    code = "application_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+def error_body(code: str, message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    return {"status": "error", "code": code, "message": message, "errors": errors or {}}
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error detail into ``{"filters.time_ranges.0.start": [...]}``."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key == "non_field_errors" and prefix:
+                path = prefix
+            flat.update(flatten_errors(value, path))
+    elif isinstance(detail, list) and any(isinstance(item, (dict, list)) for item in detail):
+        for index, value in enumerate(detail):
+            if value:
+                flat.update(flatten_errors(value, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        items = detail if isinstance(detail, list) else [detail]
+        flat.setdefault(prefix or "non_field_errors", []).extend(str(item) for item in items)
+    return flat
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, ApplicationError):
+        body = error_body(exc.code, exc.message, exc.errors) | exc.extra
+        return Response(body, status=exc.status_code, headers=exc.headers)
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # Not an API error: a bug or a fault. Log it with its traceback, say nothing inside.
+        logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
+        return Response(error_body("server_error", "Internal server error."), status=500)
+
+    if isinstance(exc, drf_exceptions.ValidationError):
+        response.data = error_body("invalid_input", "Invalid input.", flatten_errors(exc.detail))
+    else:
+        detail = exc.detail if isinstance(exc, drf_exceptions.APIException) else str(exc)
+        code = getattr(exc, "default_code", "error")
+        if isinstance(detail, drf_exceptions.ErrorDetail):
+            code = detail.code or code
+        response.data = error_body(code, str(detail))
+    return response

@@ -1,0 +1,119 @@
+"""PhilGEPS awarded contracts, shaped for filtering and grouping at millions of rows.
+
+Names that repeat (contractor, procuring entity, area, business category) live once in
+their own small tables; a contract row holds four integer keys, so grouping by any of
+them is an integer GROUP BY and a chip filter is an index look-up.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Upper
+
+
+class NamedEntity(models.Model):
+    """A name that many contracts share; chips match it case-insensitively."""
+
+    name = models.CharField(max_length=512, unique=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+        indexes = [
+            # Chip filters match names case-insensitively: UPPER(name) IN (...).
+            models.Index(Upper("name"), name="%(class)s_uname"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contractor(NamedEntity):
+    class Meta(NamedEntity.Meta):
+        pass
+
+
+class Organization(NamedEntity):
+    """A procuring entity (the government office that awarded the contract)."""
+
+    class Meta(NamedEntity.Meta):
+        pass
+
+
+class Area(NamedEntity):
+    """An area of delivery."""
+
+    class Meta(NamedEntity.Meta):
+        pass
+
+
+class BusinessCategory(NamedEntity):
+    class Meta(NamedEntity.Meta):
+        verbose_name_plural = "business categories"
+
+
+class Contract(models.Model):
+    """One awarded line item (the award's reference number identifies it)."""
+
+    reference_id = models.CharField(max_length=100, unique=True)
+    title = models.TextField()
+    notice_title = models.TextField(blank=True, default="")
+    contractor = models.ForeignKey(
+        Contractor, on_delete=models.PROTECT, related_name="contracts", db_index=False
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="contracts", db_index=False
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="contracts", null=True, blank=True, db_index=False
+    )
+    business_category = models.ForeignKey(
+        BusinessCategory,
+        on_delete=models.PROTECT,
+        related_name="contracts",
+        null=True,
+        blank=True,
+        db_index=False,  # covered by the (business_category, award_date) index
+    )
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    award_date = models.DateField()
+    procurement_mode = models.CharField(max_length=200, blank=True, default="")
+    classification = models.CharField(max_length=200, blank=True, default="")
+    approved_budget = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-award_date", "-id"]
+        indexes = [
+            # The default ordering (newest first) and date-range filters.
+            models.Index(fields=["-award_date", "-id"], name="contract_date_desc"),
+            # Each chip filter narrows by entity and, very often, by time as well.
+            models.Index(fields=["contractor", "award_date"], name="contract_contractor_date"),
+            models.Index(fields=["organization", "award_date"], name="contract_org_date"),
+            models.Index(fields=["area", "award_date"], name="contract_area_date"),
+            models.Index(fields=["business_category", "award_date"], name="contract_category_date"),
+            models.Index(fields=["amount"], name="contract_amount"),
+            # Keyword chips and autocomplete (UPPER(col) LIKE '%ROAD%') are served by trigram
+            # indexes that exist on PostgreSQL only: see migration 0002_trigram_indexes.
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference_id}: {self.title[:60]}"
+
+
+class DatasetVersion(models.Model):
+    """A counter bumped by every import; part of every cache key, so cached results never
+    outlive the data they were computed from."""
+
+    version = models.PositiveBigIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    @classmethod
+    def current(cls) -> int:
+        row = cls.objects.filter(pk=1).values_list("version", flat=True).first()
+        return row or 1
+
+    @classmethod
+    def bump(cls) -> int:
+        if not cls.objects.filter(pk=1).update(version=models.F("version") + 1):
+            cls.objects.get_or_create(pk=1, defaults={"version": 2})
+        return cls.current()
