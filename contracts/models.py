@@ -107,6 +107,9 @@ class DatasetVersion(models.Model):
     version = models.PositiveBigIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return f"dataset v{self.version}"
+
     @classmethod
     def current(cls) -> int:
         row = cls.objects.filter(pk=1).values_list("version", flat=True).first()
