@@ -90,3 +90,186 @@ def bob_client(bob) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {bob.auth_token.key}")
     return client
+
+
+# --- Live processes: a real Celery worker and a real ASGI server ---------------------------------
+# They run as subprocesses against the pytest-django test database, so tests that use them
+# must commit their data: use the `live_db` fixture (transactional_db) rather than `db`.
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import redis as redis_lib  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    from django.db import connection
+
+    db = connection.settings_dict
+    url = (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": url,
+        "TEST_REDIS_URL": settings.REDIS_URL,
+        "TEST_CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(extra or {})
+    return env
+
+
+class LiveProcess:
+    """A subprocess with its output in test-artifacts/, stopped with SIGTERM then SIGKILL."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.name = name
+        self.log_path = ARTIFACTS / f"{name}.log"
+        self.log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+    def children(self) -> list[int]:
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True, text=True
+        )
+        return [int(pid) for pid in out.stdout.split()]
+
+
+def start_worker(
+    name: str,
+    *,
+    queues: str = "interactive,exports",
+    concurrency: int = 2,
+    extra_env: dict[str, str] | None = None,
+) -> LiveProcess:
+    worker = LiveProcess(
+        name,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queues,
+            "-c",
+            str(concurrency),
+            "-n",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "info",
+        ],
+        _child_env(extra_env),
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if " ready." in worker.output():
+            return worker
+        if worker.proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    worker.stop()
+    raise RuntimeError(f"Celery worker did not start:\n{worker.output()[-3000:]}")
+
+
+def start_asgi_server(name: str = "asgi") -> tuple[LiveProcess, str]:
+    port = _free_port()
+    server = LiveProcess(
+        name,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        _child_env(),
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return server, f"127.0.0.1:{port}"
+        except OSError:
+            if server.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"ASGI server did not start:\n{server.output()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def _clean_redis():
+    redis_lib.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, _clean_redis):
+    """One real worker (prefork, 2 processes) on both queues for the whole session."""
+    with django_db_blocker.unblock():
+        worker = start_worker("worker")
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, django_db_blocker, _clean_redis):
+    """A real uvicorn serving HTTP and websockets; yields "host:port"."""
+    with django_db_blocker.unblock():
+        server, address = start_asgi_server()
+    yield address
+    server.stop()
+
+
+@pytest.fixture
+def live_db(transactional_db):
+    """Committed data, visible to the worker and server subprocesses."""
+    from config.authentication import clear_token_cache
+
+    clear_token_cache()
+    # Not FLUSHDB: the broker shares this database and keeps its queue bindings there.
+    client = redis_lib.Redis.from_url(settings.REDIS_URL)
+    for pattern in ("search:*", "analytics:*", "analytics_table:*", "export:*", ":1:*"):
+        for key in client.scan_iter(pattern):
+            client.delete(key)
+    yield

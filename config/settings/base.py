@@ -146,7 +146,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
-CELERY_TASK_ROUTES = {"data_processing.tasks.export_contracts_task": {"queue": "exports"}}
+# Exports read every matching row; on their own queue they never starve interactive jobs.
+CELERY_TASK_ROUTES = {"data_processing.export": {"queue": "exports"}}
+CELERY_BEAT_SCHEDULE = {
+    "recover-lost-jobs": {"task": "data_processing.recover_jobs", "schedule": 60.0},
+    "cleanup-expired-jobs": {"task": "data_processing.cleanup_jobs", "schedule": 600.0},
+}
+
+# --- Jobs -------------------------------------------------------------------------------------
+JOB_PROGRESS_MIN_INTERVAL = env.float("JOB_PROGRESS_MIN_INTERVAL", default=0.5)
+JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=2.0)
+# A queued job untouched this long is queued again (its message may have been lost).
+JOB_REQUEUE_AFTER_SECONDS = env.int("JOB_REQUEUE_AFTER_SECONDS", default=300)
+JOB_QUEUE_GIVE_UP_SECONDS = env.int("JOB_QUEUE_GIVE_UP_SECONDS", default=3600)
+JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
 
 # --- REST framework -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -188,8 +201,16 @@ LOGIN_REDIRECT_URL = "/"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "config.logging_filters.RedactSecretsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The ASGI server's access lines carry query strings (?token=...): same handler, same filter.
+        "uvicorn.access": {"handlers": ["console"], "propagate": False},
+        "uvicorn.error": {"handlers": ["console"], "propagate": False},
+    },
 }

@@ -11,3 +11,19 @@ DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_
 # Each test runs in a transaction that a worker in another process cannot see through a
 # pool; integration tests use transactional_db, so plain connections are simpler here.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Tests get their own Redis database and channel prefix, so a `make run` stack on the same
+# Redis is not disturbed (pub/sub ignores database numbers, hence the prefix).
+REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/14")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "philgeps-test"},
+    }
+}
+CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = REDIS_URL
+JOB_PROGRESS_MIN_INTERVAL = 0.05
+JOB_RETRY_BACKOFF_SECONDS = 0.5
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405

@@ -1,0 +1,23 @@
+"""ASGI entry point: HTTP through Django, websockets through Channels.
+
+The Django ASGI app is built before anything imports models (websocket routing does).
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from data_processing.routing import websocket_urlpatterns  # noqa: E402
+from data_processing.ws_auth import websocket_auth_stack  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": websocket_auth_stack(URLRouter(websocket_urlpatterns)),
+    }
+)

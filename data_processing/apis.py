@@ -1,0 +1,270 @@
+"""The job API of SPEC section 4: submit, status, result, list, cancel, download.
+
+Views are thin: validate the query, call one service or selector, shape the response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from config.errors import ApplicationError
+
+from . import result_cache, selectors, services
+from .exceptions import ExportFileGone
+from .exports import export_directory
+from .models import ACTIVE_STATES, JobKind, JobState
+from .serializers import (
+    ExportRequestSerializer,
+    JobListQuerySerializer,
+    JobStatusSerializer,
+    ResultQuerySerializer,
+    StatusQuerySerializer,
+    SubmitCachedSerializer,
+    SubmitQueuedSerializer,
+)
+from .services import Submission
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
+
+
+class JobSubmitThrottle(UserRateThrottle):
+    scope = "job_submit"
+
+
+def submission_response(submission: Submission) -> Response:
+    """200 with the data when it came from cache; otherwise 202 pointing at the job."""
+    job = submission.job
+    status = selectors.job_status(job)
+    if submission.is_cached:
+        body = {
+            "status": "cached",
+            "task_id": status["task_id"],
+            "cache_key": job.cache_key,
+            "data": submission.cached_data,
+        }
+        return Response(body, status=200)
+    body = {
+        "status": "queued",
+        "state": job.state,
+        "task_id": status["task_id"],
+        "cache_key": job.cache_key,
+        "message": job.message,
+        "deduplicated": submission.deduplicated,
+        "status_url": status["status_url"],
+        "result_url": status["result_url"],
+    }
+    retry_after = max(1, min(status["eta_seconds"] or 1, 30))
+    return Response(
+        body, status=202, headers={"Location": status["status_url"], "Retry-After": str(retry_after)}
+    )
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH):
+        raise ApplicationError(
+            "Invalid Idempotency-Key header.",
+            errors={"Idempotency-Key": [f"Must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters."]},
+        )
+    return key
+
+
+_SUBMIT_RESPONSES = {
+    200: OpenApiResponse(SubmitCachedSerializer, description="The result was cached: here it is."),
+    202: OpenApiResponse(SubmitQueuedSerializer, description="Queued (or joined an identical queued job)."),
+    400: OpenApiResponse(description="Invalid input; `errors` names each bad field."),
+    429: OpenApiResponse(description="Too many submissions; see Retry-After."),
+}
+
+
+class _JobSubmitApi(APIView):
+    kind: JobKind
+    throttle_classes = [JobSubmitThrottle]
+
+    def post(self, request: Request) -> Response:
+        submission = services.job_submit(
+            owner=request.user,
+            kind=self.kind,
+            payload=request.data,
+            idempotency_key=_idempotency_key(request),
+        )
+        return submission_response(submission)
+
+
+def _submit_schema(request_serializer: Any, summary: str) -> Any:
+    return extend_schema(
+        request=request_serializer,
+        responses=_SUBMIT_RESPONSES,
+        summary=summary,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+    )
+
+
+def _chip_serializer(name: str) -> Any:
+    from contracts import serializers as chip_serializers
+
+    return getattr(chip_serializers, name)
+
+
+@_submit_schema(_chip_serializer("ChipSearchRequestSerializer"), "Queue a contract search")
+class SearchSubmitApi(_JobSubmitApi):
+    kind = JobKind.SEARCH
+
+
+@_submit_schema(_chip_serializer("ChipAggregatesRequestSerializer"), "Queue the analytics aggregates")
+class AnalyticsSubmitApi(_JobSubmitApi):
+    kind = JobKind.ANALYTICS
+
+
+@_submit_schema(_chip_serializer("EntityTableRequestSerializer"), "Queue a per-entity analytics table")
+class AnalyticsTableSubmitApi(_JobSubmitApi):
+    kind = JobKind.ANALYTICS_TABLE
+
+
+@_submit_schema(ExportRequestSerializer, "Queue a CSV export of every matching contract")
+class ExportSubmitApi(_JobSubmitApi):
+    kind = JobKind.EXPORT
+
+
+class JobStatusApi(APIView):
+    @extend_schema(
+        parameters=[StatusQuerySerializer], responses=JobStatusSerializer, summary="A job's status"
+    )
+    def get(self, request: Request) -> Response:
+        query = StatusQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        job = selectors.job_get_for_owner(owner=request.user, job_id=query.validated_data["task_id"])
+        return Response(selectors.job_status(job))
+
+
+class JobResultApi(APIView):
+    @extend_schema(
+        parameters=[ResultQuerySerializer],
+        summary="A job's result, by cache key",
+        responses={
+            200: OpenApiResponse(description='{"status": "success", "cache_key", "data"}'),
+            202: OpenApiResponse(description='{"status": "not_ready", "message", "state", "progress"}'),
+            404: OpenApiResponse(description="No job of yours has this cache key."),
+            409: OpenApiResponse(description='{"status": "failed" | "revoked", "code", "message", "error"}'),
+            410: OpenApiResponse(description='{"status": "expired", "code", "message"}: submit again.'),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = ResultQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        cache_key = query.validated_data["cache_key"]
+        job = selectors.job_latest_for_cache_key(owner=request.user, cache_key=cache_key)
+        data = result_cache.result_get(cache_key)
+        if data is not None:
+            return Response({"status": "success", "cache_key": cache_key, "data": data})
+        if job.state in ACTIVE_STATES:
+            body = {
+                "status": "not_ready",
+                "message": "Result not available yet; the job is still running.",
+                "state": job.state,
+                "progress": job.progress,
+                "task_id": str(job.id),
+            }
+            return Response(body, status=202, headers={"Retry-After": "1"})
+        if job.state == JobState.FAILURE:
+            body = {
+                "status": "failed",
+                "code": "job_failed",
+                "message": "The job failed.",
+                "error": job.error,
+                "task_id": str(job.id),
+            }
+            return Response(body, status=409)
+        if job.state == JobState.REVOKED:
+            body = {
+                "status": "revoked",
+                "code": "job_revoked",
+                "message": "The job was cancelled.",
+                "task_id": str(job.id),
+            }
+            return Response(body, status=409)
+        body = {
+            "status": "expired",
+            "code": "result_expired",
+            "message": f"The result expired (results are kept {settings.RESULT_CACHE_TIMEOUT} s); "
+            "submit the request again.",
+            "task_id": str(job.id),
+        }
+        return Response(body, status=410)
+
+
+class JobPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class JobListApi(APIView):
+    @extend_schema(
+        parameters=[
+            JobListQuerySerializer,
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses=JobStatusSerializer(many=True),
+        summary="The caller's jobs, newest first",
+    )
+    def get(self, request: Request) -> Response:
+        query = JobListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        jobs = selectors.job_list_for_owner(owner=request.user, **query.validated_data)
+        paginator = JobPagination()
+        page = paginator.paginate_queryset(jobs, request, view=self)
+        return paginator.get_paginated_response([selectors.job_status(job) for job in page])
+
+
+class JobDetailApi(APIView):
+    @extend_schema(responses=JobStatusSerializer, summary="A job's status")
+    def get(self, request: Request, task_id: str) -> Response:
+        return Response(selectors.job_status(selectors.job_get_for_owner(owner=request.user, job_id=task_id)))
+
+    @extend_schema(
+        responses={
+            200: JobStatusSerializer,
+            404: OpenApiResponse(description="Unknown job."),
+            409: OpenApiResponse(description="The job already finished."),
+        },
+        summary="Cancel a queued or running job",
+    )
+    def delete(self, request: Request, task_id: str) -> Response:
+        job = selectors.job_get_for_owner(owner=request.user, job_id=task_id)
+        return Response(selectors.job_status(services.job_cancel(job=job)))
+
+
+class JobDownloadApi(APIView):
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(description="The CSV file."),
+            404: OpenApiResponse(description="Unknown job."),
+            409: OpenApiResponse(description="The export is not finished."),
+            410: OpenApiResponse(description="The file expired; export again."),
+        },
+        summary="Download an export's CSV (its owner only)",
+    )
+    def get(self, request: Request, task_id: str) -> FileResponse:
+        job = selectors.job_get_for_owner(owner=request.user, job_id=task_id)
+        if job.kind != JobKind.EXPORT or job.state != JobState.SUCCESS:
+            raise ApplicationError("This job has no file to download (yet).", extra={"state": job.state})
+        path = export_directory() / f"{job.id}.csv"
+        if not job.result_file or not path.is_file():
+            raise ExportFileGone("The export file expired; submit the export again.")
+        return FileResponse(
+            path.open("rb"),
+            as_attachment=True,
+            filename=f"philgeps-export-{job.id}.csv",
+            content_type="text/csv",
+        )

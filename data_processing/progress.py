@@ -1,0 +1,49 @@
+"""The one place that turns work done into progress: monotonic, saved and rate-limited.
+
+A job calls its reporter with (done, total, message) as often as it likes; the reporter
+writes and publishes only when the percentage grows and at most every
+``JOB_PROGRESS_MIN_INTERVAL`` seconds, so a fast job cannot flood Redis or the channel
+layer. 100 % is reserved for success, which the job service reports itself.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.utils import timezone
+
+from . import events
+from .exceptions import JobCancelled
+from .models import RUNNING_STATES, Job, JobState
+
+
+def percent_done(done: int, total: int) -> int:
+    """Whole percent of work done, capped at 99 until the result is actually stored."""
+    if total <= 0:
+        return 0
+    return max(0, min(99, done * 100 // total))
+
+
+class ProgressReporter:
+    def __init__(self, job: Job, *, min_interval: float | None = None) -> None:
+        self.job = job
+        self.min_interval = settings.JOB_PROGRESS_MIN_INTERVAL if min_interval is None else min_interval
+        self._sent_percent = job.progress
+        self._sent_at = 0.0
+
+    def __call__(self, done: int, total: int, message: str = "") -> None:
+        percent = percent_done(done, total)
+        now = time.monotonic()
+        if percent <= self._sent_percent or now - self._sent_at < self.min_interval:
+            return
+        updated = Job.objects.filter(id=self.job.id, state__in=RUNNING_STATES, progress__lt=percent).update(
+            state=JobState.PROGRESS, progress=percent, message=message[:255], updated_at=timezone.now()
+        )
+        if not updated:
+            if Job.objects.filter(id=self.job.id, state=JobState.REVOKED).exists():
+                raise JobCancelled(str(self.job.id))
+            return
+        self._sent_percent, self._sent_at = percent, now
+        self.job.state, self.job.progress, self.job.message = JobState.PROGRESS, percent, message[:255]
+        events.publish_job_update(self.job)

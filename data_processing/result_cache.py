@@ -1,0 +1,33 @@
+"""Job results in Redis, stored as JSON under the job's cache key with a lifetime.
+
+One connection pool per process, shared by every thread: under ASGI each request runs in
+a new thread, and a client per thread would mean a connection per request.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import redis
+from django.conf import settings
+
+
+@cache
+def redis_client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+
+
+def result_get(cache_key: str) -> Any | None:
+    raw = redis_client().get(cache_key)
+    return None if raw is None else json.loads(raw)
+
+
+def result_set(cache_key: str, data: Any, *, timeout: int | None = None) -> None:
+    ttl = settings.RESULT_CACHE_TIMEOUT if timeout is None else timeout
+    redis_client().set(cache_key, json.dumps(data, separators=(",", ":")), ex=ttl)
+
+
+def result_exists(cache_key: str) -> bool:
+    return bool(redis_client().exists(cache_key))

@@ -1,0 +1,101 @@
+"""Reads of the job registry, always scoped to the caller: nobody sees another user's job."""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db.models import F, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from .exceptions import JobNotFound
+from .models import ACTIVE_STATES, RUNNING_STATES, Job, JobKind, JobState
+
+TYPICAL_DURATION_SAMPLE = 50
+TYPICAL_DURATION_CACHE_SECONDS = 60
+
+
+def job_get_for_owner(*, owner: AbstractBaseUser, job_id: uuid.UUID | str) -> Job:
+    """The caller's job; another user's job is "not found", so ids reveal nothing."""
+    job = Job.objects.filter(id=job_id, owner=owner).first()
+    if job is None:
+        raise JobNotFound("No job with this task_id.")
+    return job
+
+
+def job_list_for_owner(
+    *, owner: AbstractBaseUser, state: str | None = None, kind: str | None = None
+) -> QuerySet[Job]:
+    jobs = Job.objects.filter(owner=owner)
+    if state:
+        jobs = jobs.filter(state=state)
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    return jobs.order_by("-created_at")
+
+
+def job_latest_for_cache_key(*, owner: AbstractBaseUser, cache_key: str) -> Job:
+    job = Job.objects.filter(owner=owner, cache_key=cache_key).order_by("-created_at").first()
+    if job is None:
+        raise JobNotFound("No job of yours has this cache_key.")
+    return job
+
+
+def typical_duration_seconds(kind: str) -> float | None:
+    """Median run time of recent successful jobs of a kind (cache hits excluded), or None."""
+    key = f"jobs:typical-duration:{kind}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached or None
+    recent = (
+        Job.objects.filter(kind=kind, state=JobState.SUCCESS, completed_at__gt=F("started_at"))
+        .order_by("-completed_at")
+        .values_list("started_at", "completed_at")[:TYPICAL_DURATION_SAMPLE]
+    )
+    durations = [(done - start).total_seconds() for start, done in recent]
+    median = statistics.median(durations) if durations else 0.0
+    cache.set(key, median, TYPICAL_DURATION_CACHE_SECONDS)
+    return median or None
+
+
+def job_eta_seconds(job: Job) -> int | None:
+    """Seconds until the job is likely done: from its own pace once it has made progress,
+    otherwise from how long jobs of its kind have taken lately."""
+    if job.state not in ACTIVE_STATES:
+        return None
+    elapsed = (timezone.now() - job.started_at).total_seconds() if job.started_at else 0.0
+    if job.state in RUNNING_STATES and job.progress >= 5 and elapsed > 0:
+        return round(elapsed * (100 - job.progress) / job.progress)
+    typical = typical_duration_seconds(job.kind)
+    if typical is None:
+        return None
+    return max(0, round(typical - elapsed))
+
+
+def job_status(job: Job) -> dict[str, Any]:
+    """The status document of SPEC section 4, plus links and an ETA."""
+    download_url = None
+    if job.kind == JobKind.EXPORT and job.state == JobState.SUCCESS:
+        download_url = reverse("job-download", args=[job.id])
+    return {
+        "task_id": str(job.id),
+        "kind": job.kind,
+        "state": job.state,
+        "status": job.message,
+        "progress": job.progress,
+        "meta": {"progress": job.progress},
+        "cache_key": job.cache_key,
+        "error": job.error or None,
+        "attempts": job.attempts,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "completed_at": job.completed_at,
+        "eta_seconds": job_eta_seconds(job),
+        "status_url": f"{reverse('job-status')}?task_id={job.id}",
+        "result_url": f"{reverse('job-result')}?cache_key={job.cache_key}",
+        "download_url": download_url,
+    }

@@ -1,0 +1,69 @@
+"""Request and response serializers of the job API (requests of the chip kinds live in contracts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from contracts.serializers import _FilteredRequestSerializer
+
+from .models import JobKind, JobState
+
+
+class ExportRequestSerializer(_FilteredRequestSerializer):
+    """``{"filters": {...}}``: every matching contract goes into the CSV, so paging is ignored."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        return {"filters": super().to_internal_value(data)["filters"]}
+
+
+class SubmitQueuedSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["queued"])
+    task_id = serializers.UUIDField()
+    cache_key = serializers.CharField()
+    message = serializers.CharField()
+    deduplicated = serializers.BooleanField()
+    status_url = serializers.CharField()
+    result_url = serializers.CharField()
+
+
+class SubmitCachedSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["cached"])
+    task_id = serializers.UUIDField()
+    cache_key = serializers.CharField()
+    data = serializers.JSONField()
+
+
+class JobStatusSerializer(serializers.Serializer):
+    task_id = serializers.UUIDField(source="id")
+    kind = serializers.ChoiceField(choices=JobKind.choices)
+    state = serializers.ChoiceField(choices=JobState.choices)
+    status = serializers.CharField(source="message")
+    progress = serializers.IntegerField()
+    meta = serializers.SerializerMethodField()
+    cache_key = serializers.CharField()
+    error = serializers.CharField(allow_null=True)
+    attempts = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    eta_seconds = serializers.IntegerField(allow_null=True)
+    result_url = serializers.CharField(allow_null=True)
+    download_url = serializers.CharField(allow_null=True)
+
+    def get_meta(self, job: Any) -> dict[str, int]:
+        return {"progress": job.progress}
+
+
+class JobListQuerySerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=JobState.choices, required=False)
+    kind = serializers.ChoiceField(choices=JobKind.choices, required=False)
+
+
+class ResultQuerySerializer(serializers.Serializer):
+    cache_key = serializers.RegexField(r"^[a-z_]{1,20}:[0-9a-f]{32}$", max_length=60)
+
+
+class StatusQuerySerializer(serializers.Serializer):
+    task_id = serializers.UUIDField()

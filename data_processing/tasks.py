@@ -1,0 +1,119 @@
+"""Celery tasks: thin wrappers that take a job id, run the job service, and own the retry policy.
+
+Retries (at most 2, with exponential backoff) are only for transient faults: a dropped
+database or Redis connection. Bad input never reaches a worker (it is refused at submit),
+and any other error fails the job at once with a message fit for the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import redis
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from . import services
+from .exceptions import JobCancelled
+from .models import JobKind
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError)
+
+
+class JobTask(Task):
+    max_retries = 2
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def run_job(self, job_id: str) -> None:
+        redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+        try:
+            services.job_run(job_id, redelivered=redelivered)
+        except JobCancelled:
+            logger.info("Job %s was cancelled while running", job_id)
+        except SoftTimeLimitExceeded:
+            limit = self.soft_time_limit_seconds
+            services.job_fail(job_id, f"The job ran longer than its time limit of {limit} s and was stopped.")
+            raise
+        except TRANSIENT_ERRORS as exc:
+            reason = (
+                "database connection lost"
+                if isinstance(exc, (OperationalError, InterfaceError))
+                else ("cache connection lost")
+            )
+            if self.request.retries < self.max_retries:
+                logger.warning("Job %s: %s; retrying", job_id, reason)
+                _close_broken_db_connections()
+                services.job_mark_retry(job_id, reason)
+                raise self.retry(exc=exc, countdown=self.backoff_seconds()) from exc
+            services.job_fail(job_id, f"The job failed after {self.max_retries} retries: {reason}.")
+            raise
+        except Exception:
+            logger.exception("Job %s failed", job_id)
+            services.job_fail(job_id, "The job failed because of an internal error.")
+            raise
+
+    @property
+    def soft_time_limit_seconds(self) -> int:
+        return self.soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT
+
+    def backoff_seconds(self) -> float:
+        base = settings.JOB_RETRY_BACKOFF_SECONDS * 2**self.request.retries
+        return base + random.uniform(0, base / 2)
+
+
+def _close_broken_db_connections() -> None:
+    from django.db import close_old_connections, connections
+
+    for connection in connections.all():
+        if connection.connection is not None and not connection.is_usable():
+            connection.close()
+    close_old_connections()
+
+
+@shared_task(bind=True, base=JobTask, name="data_processing.search")
+def search_task(self: JobTask, job_id: str) -> None:
+    self.run_job(job_id)
+
+
+@shared_task(bind=True, base=JobTask, name="data_processing.analytics")
+def analytics_task(self: JobTask, job_id: str) -> None:
+    self.run_job(job_id)
+
+
+@shared_task(bind=True, base=JobTask, name="data_processing.analytics_table")
+def analytics_table_task(self: JobTask, job_id: str) -> None:
+    self.run_job(job_id)
+
+
+@shared_task(bind=True, base=JobTask, name="data_processing.export")
+def export_task(self: JobTask, job_id: str) -> None:
+    self.run_job(job_id)
+
+
+@shared_task(name="data_processing.recover_jobs")
+def recover_jobs_task() -> int:
+    return services.jobs_recover()
+
+
+@shared_task(name="data_processing.cleanup_jobs")
+def cleanup_jobs_task() -> dict[str, int]:
+    files, jobs = services.jobs_cleanup()
+    return {"export_files_removed": files, "jobs_removed": jobs}
+
+
+_TASKS = {
+    JobKind.SEARCH: search_task,
+    JobKind.ANALYTICS: analytics_task,
+    JobKind.ANALYTICS_TABLE: analytics_table_task,
+    JobKind.EXPORT: export_task,
+}
+
+
+def task_for_kind(kind: str) -> Task:
+    return _TASKS[JobKind(kind)]
