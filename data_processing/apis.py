@@ -68,7 +68,7 @@ def submission_response(submission: Submission) -> Response:
     )
 
 
-def _idempotency_key(request: Request) -> str | None:
+def idempotency_key_from(request: Request) -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH):
         raise ApplicationError(
@@ -95,7 +95,7 @@ class _JobSubmitApi(APIView):
             owner=request.user,
             kind=self.kind,
             payload=request.data,
-            idempotency_key=_idempotency_key(request),
+            idempotency_key=idempotency_key_from(request),
         )
         return submission_response(submission)
 

@@ -1,0 +1,61 @@
+"""The ``"async_mode": true`` switch of the synchronous chip endpoints (seed 003).
+
+Contracts knows nothing about jobs, so the switch lives here, where the two meet: these
+views extend the chip views. With ``async_mode: true`` the request is submitted as a job
+and answered exactly like the async endpoint; otherwise the chip view answers as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from contracts import apis as chip_apis
+
+from . import services
+from .apis import JobSubmitThrottle, idempotency_key_from, submission_response
+from .models import JobKind
+
+
+def split_async_mode(data: Any) -> tuple[bool, Any]:
+    """(async_mode, the body without it); a non-boolean switch is a 400, not a guess."""
+    if not isinstance(data, dict) or "async_mode" not in data:
+        return False, data
+    async_mode = data["async_mode"]
+    if not isinstance(async_mode, bool):
+        raise ValidationError({"async_mode": ["Must be true or false."]})
+    return async_mode, {key: value for key, value in data.items() if key != "async_mode"}
+
+
+class AsyncModeMixin:
+    job_kind: JobKind
+
+    def post(self, request: Request) -> Response:
+        async_mode, payload = split_async_mode(request.data)
+        if not async_mode:
+            return self.respond(payload)  # type: ignore[attr-defined]
+        throttle = JobSubmitThrottle()
+        if not throttle.allow_request(request, self):
+            self.throttled(request, throttle.wait())  # type: ignore[attr-defined]
+        submission = services.job_submit(
+            owner=request.user,
+            kind=self.job_kind,
+            payload=payload,
+            idempotency_key=idempotency_key_from(request),
+        )
+        return submission_response(submission)
+
+
+class ChipSearchApi(AsyncModeMixin, chip_apis.ChipSearchApi):
+    job_kind = JobKind.SEARCH
+
+
+class ChipAggregatesApi(AsyncModeMixin, chip_apis.ChipAggregatesApi):
+    job_kind = JobKind.ANALYTICS
+
+
+class ChipAggregatesPaginatedApi(AsyncModeMixin, chip_apis.ChipAggregatesPaginatedApi):
+    job_kind = JobKind.ANALYTICS_TABLE

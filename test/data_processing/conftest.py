@@ -1,0 +1,83 @@
+"""Fixtures for job tests: a committed dataset, a way to hold a job mid-query, and waiting.
+
+Faults are injected with real mechanisms, never mocks: an ACCESS EXCLUSIVE lock on the
+contracts table holds a worker inside its query; pg_terminate_backend drops its
+connection; SIGKILL kills its process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import psycopg
+import pytest
+from job_helpers import dsn
+
+from contracts.models import Area, BusinessCategory, Contract, Contractor, Organization
+
+
+@pytest.fixture
+def sample_contracts(live_db) -> list[Contract]:
+    """240 committed contracts over 3 contractors, 2 areas, 2 categories and 2 years."""
+    contractors = [
+        Contractor.objects.create(name=n) for n in ("ACME BUILDERS", "BRIGHT SUPPLY", "CEBU TRADING")
+    ]
+    areas = [Area.objects.create(name=n) for n in ("Metro Manila", "Cebu")]
+    categories = [
+        BusinessCategory.objects.create(name=n) for n in ("Construction Projects", "Office Supplies")
+    ]
+    organization = Organization.objects.create(name="DEPARTMENT OF PUBLIC WORKS AND HIGHWAYS")
+    rows = [
+        Contract(
+            reference_id=f"AW-{i:06d}",
+            title=("Construction of farm-to-market road" if i % 3 == 0 else "Supply of office paper")
+            + f" #{i}",
+            contractor=contractors[i % 3],
+            organization=organization,
+            area=areas[i % 2],
+            business_category=categories[(i // 2) % 2],
+            amount=Decimal(1000 + i * 37),
+            award_date=dt.date(2022 + i % 2, 1 + i % 12, 1 + i % 28),
+        )
+        for i in range(240)
+    ]
+    return Contract.objects.bulk_create(rows)
+
+
+@pytest.fixture
+def many_contracts(live_db) -> int:
+    """12,000 committed contracts: enough for an export to report progress several times."""
+    contractor = Contractor.objects.create(name="ACME BUILDERS")
+    organization = Organization.objects.create(name="CITY OF DIGOS")
+    Contract.objects.bulk_create(
+        (
+            Contract(
+                reference_id=f"BULK-{i:07d}",
+                title=f"Supply and delivery of item {i}",
+                contractor=contractor,
+                organization=organization,
+                amount=Decimal(5000 + i),
+                award_date=dt.date(2020, 1, 1) + dt.timedelta(days=i % 1500),
+            )
+            for i in range(12_000)
+        ),
+        batch_size=4000,
+    )
+    return 12_000
+
+
+@pytest.fixture
+def table_lock() -> Iterator[Callable[[], contextlib.AbstractContextManager[psycopg.Connection]]]:
+    """``with table_lock():`` holds contracts_contract exclusively: any job query waits."""
+
+    @contextlib.contextmanager
+    def hold() -> Iterator[psycopg.Connection]:
+        with psycopg.connect(dsn()) as conn:
+            conn.execute("LOCK TABLE contracts_contract IN ACCESS EXCLUSIVE MODE")
+            yield conn
+            conn.rollback()
+
+    yield hold
