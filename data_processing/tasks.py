@@ -14,7 +14,10 @@ import redis
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections
+from rest_framework.exceptions import ValidationError
+
+from config.errors import flatten_errors
 
 from . import services
 from .exceptions import JobCancelled
@@ -36,7 +39,16 @@ class JobTask(Task):
             services.job_run(job_id, redelivered=redelivered)
         except JobCancelled:
             logger.info("Job %s was cancelled while running", job_id)
+        except ValidationError as exc:
+            # A stored request that no longer validates (written by an older release, say):
+            # retrying cannot help.
+            problems = "; ".join(
+                f"{field}: {' '.join(msgs)}" for field, msgs in flatten_errors(exc.detail).items()
+            )
+            services.job_fail(job_id, f"The job's parameters are invalid: {problems}")
         except SoftTimeLimitExceeded:
+            # The signal lands mid-query: that connection is still busy, so start afresh.
+            _reset_db_connections()
             limit = self.soft_time_limit_seconds
             services.job_fail(job_id, f"The job ran longer than its time limit of {limit} s and was stopped.")
             raise
@@ -48,7 +60,7 @@ class JobTask(Task):
             )
             if self.request.retries < self.max_retries:
                 logger.warning("Job %s: %s; retrying", job_id, reason)
-                _close_broken_db_connections()
+                _reset_db_connections()
                 services.job_mark_retry(job_id, reason)
                 raise self.retry(exc=exc, countdown=self.backoff_seconds()) from exc
             services.job_fail(job_id, f"The job failed after {self.max_retries} retries: {reason}.")
@@ -59,21 +71,19 @@ class JobTask(Task):
             raise
 
     @property
-    def soft_time_limit_seconds(self) -> int:
-        return self.soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT
+    def soft_time_limit_seconds(self) -> float:
+        _hard, soft = self.request.timelimit or (None, None)
+        return soft or self.soft_time_limit or settings.CELERY_TASK_SOFT_TIME_LIMIT
 
     def backoff_seconds(self) -> float:
         base = settings.JOB_RETRY_BACKOFF_SECONDS * 2**self.request.retries
         return base + random.uniform(0, base / 2)
 
 
-def _close_broken_db_connections() -> None:
-    from django.db import close_old_connections, connections
-
+def _reset_db_connections() -> None:
+    """Close this process's database connections; the next query opens a fresh one."""
     for connection in connections.all():
-        if connection.connection is not None and not connection.is_usable():
-            connection.close()
-    close_old_connections()
+        connection.close()
 
 
 @shared_task(bind=True, base=JobTask, name="data_processing.search")
