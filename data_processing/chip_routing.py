@@ -31,20 +31,23 @@ def split_async_mode(data: Any) -> tuple[bool, Any]:
 
 
 class AsyncModeMixin:
-    job_kind: JobKind
+    """Overrides the chip view's ``respond(data)``, so its documented ``post`` stays as is."""
 
-    def post(self, request: Request) -> Response:
-        async_mode, payload = split_async_mode(request.data)
+    job_kind: JobKind
+    request: Request
+
+    def respond(self, data: Any) -> Response:
+        async_mode, payload = split_async_mode(data)
         if not async_mode:
-            return self.respond(payload)  # type: ignore[attr-defined]
+            return super().respond(payload)  # type: ignore[misc]
         throttle = JobSubmitThrottle()
-        if not throttle.allow_request(request, self):
-            self.throttled(request, throttle.wait())  # type: ignore[attr-defined]
+        if not throttle.allow_request(self.request, self):
+            self.throttled(self.request, throttle.wait())  # type: ignore[attr-defined]
         submission = services.job_submit(
-            owner=request.user,
+            owner=self.request.user,
             kind=self.job_kind,
             payload=payload,
-            idempotency_key=idempotency_key_from(request),
+            idempotency_key=idempotency_key_from(self.request),
         )
         return submission_response(submission)
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from rest_framework import serializers
 
-from contracts.serializers import _FilteredRequestSerializer
+from contracts.serializers import FilteredRequestSerializer
 
 from .models import JobKind, JobState
 
 
-class ExportRequestSerializer(_FilteredRequestSerializer):
+class ExportRequestSerializer(FilteredRequestSerializer):
     """``{"filters": {...}}``: every matching contract goes into the CSV, so paging is ignored."""
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:

@@ -143,7 +143,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A submit must not hang when the broker is down: give up quickly, keep the job PENDING,
 # and let the recovery sweeper queue it once the broker is back.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 # An unacknowledged task is redelivered after the visibility timeout; it must outlast the
 # hard time limit or a long job would be handed to a second worker while still running.
 # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout

@@ -1,0 +1,213 @@
+"""Aggregates for the charts: a summary, totals by year and month, and the top entities.
+
+On PostgreSQL everything comes from ONE pass over the filtered rows (GROUP BY GROUPING SETS),
+with a window function keeping only the top N rows of each entity grouping; the names of
+those few entities are then looked up per entity table. Other databases (SQLite, the
+zero-setup default) have no grouping sets, so they get one query per grouping instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Max, Min, Sum
+from django.db.models.functions import ExtractMonth, ExtractYear
+
+from ..filters import ContractFilters, filter_contracts
+from ..models import Area, BusinessCategory, Contractor, NamedEntity, Organization
+from .search import iso, money
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class EntityGrouping:
+    key: str  # the result list it fills
+    column: str  # the Contract foreign key column grouped on
+    model: type[NamedEntity]
+
+
+ENTITY_GROUPINGS = (
+    EntityGrouping("top_contractors", "contractor_id", Contractor),
+    EntityGrouping("top_areas", "area_id", Area),
+    EntityGrouping("top_organizations", "organization_id", Organization),
+    EntityGrouping("top_business_categories", "business_category_id", BusinessCategory),
+)
+
+# Columns of the grouping-sets query, in the order GROUPING() reports them (leftmost = high bit).
+_GROUP_COLUMNS = ("yr", "mon", *(g.column for g in ENTITY_GROUPINGS))
+
+
+def _grouping_id(column: str | None) -> int:
+    """The value GROUPING(yr, mon, ...) takes on the rows grouped by `column` (None: the total).
+
+    A bit is 1 where a column is *not* grouped in that row's grouping set.
+    """
+    bits = 0
+    for position, name in enumerate(_GROUP_COLUMNS):
+        if name != column:
+            bits |= 1 << (len(_GROUP_COLUMNS) - 1 - position)
+    return bits
+
+
+def contract_aggregates(
+    *, filters: ContractFilters, top_n: int = 10, on_progress: ProgressCallback | None = None
+) -> dict[str, Any]:
+    report = on_progress or (lambda done, total, message: None)
+    if connection.vendor == "postgresql":
+        return _aggregates_with_grouping_sets(filters, top_n, report)
+    return _aggregates_per_grouping(filters, top_n, report)
+
+
+# --- PostgreSQL: one pass ----------------------------------------------------------------------
+
+
+def _aggregates_with_grouping_sets(
+    filters: ContractFilters, top_n: int, report: ProgressCallback
+) -> dict[str, Any]:
+    steps = 2
+    inner_sql, params = (
+        filter_contracts(filters)
+        .order_by()
+        .values("amount", "award_date", *(g.column for g in ENTITY_GROUPINGS))
+        .query.sql_with_params()
+    )
+    entity_columns = ", ".join(g.column for g in ENTITY_GROUPINGS)
+    entity_sets = ", ".join(f"({g.column})" for g in ENTITY_GROUPINGS)
+    kept = ", ".join(str(_grouping_id(c)) for c in ("yr", "mon", None))
+    # Rows with no entity (a contract without an area) are not an entity: never "top".
+    sql = f"""
+        WITH filtered AS (
+            SELECT amount, award_date,
+                   EXTRACT(YEAR FROM award_date)::int AS yr,
+                   to_char(award_date, 'YYYY-MM') AS mon,
+                   {entity_columns}
+            FROM ({inner_sql}) AS matching
+        ),
+        grouped AS (
+            SELECT GROUPING({", ".join(_GROUP_COLUMNS)}) AS gid, yr, mon, {entity_columns},
+                   COUNT(*) AS n, SUM(amount) AS total,
+                   MIN(award_date) AS first_date, MAX(award_date) AS last_date
+            FROM filtered
+            GROUP BY GROUPING SETS ((yr), (mon), {entity_sets}, ())
+        ),
+        ranked AS (
+            SELECT grouped.*,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY gid
+                       ORDER BY total DESC, COALESCE({entity_columns})
+                   ) AS rank
+            FROM grouped
+            WHERE gid IN ({kept}) OR COALESCE({entity_columns}) IS NOT NULL
+        )
+        SELECT gid, yr, mon, {entity_columns}, n, total, first_date, last_date
+        FROM ranked
+        WHERE gid IN ({kept}) OR rank <= %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params, top_n))
+        columns = [col.name for col in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    report(1, steps, "Aggregated matching contracts")
+
+    by_grouping: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_grouping.setdefault(row["gid"], []).append(row)
+
+    total_row = next(iter(by_grouping.get(_grouping_id(None), [])), {})
+    result: dict[str, Any] = {
+        "summary": _summary(
+            count=total_row.get("n", 0),
+            total=total_row.get("total"),
+            first=total_row.get("first_date"),
+            last=total_row.get("last_date"),
+        ),
+        "by_year": [
+            {"year": row["yr"], "count": row["n"], "total_amount": money(row["total"])}
+            for row in sorted(by_grouping.get(_grouping_id("yr"), []), key=lambda r: r["yr"])
+        ],
+        "by_month": [
+            {"month": row["mon"], "count": row["n"], "total_amount": money(row["total"])}
+            for row in sorted(by_grouping.get(_grouping_id("mon"), []), key=lambda r: r["mon"])
+        ],
+    }
+    for grouping in ENTITY_GROUPINGS:
+        top = by_grouping.get(_grouping_id(grouping.column), [])
+        top.sort(key=lambda r, col=grouping.column: (-r["total"], r[col]))
+        result[grouping.key] = _named_totals(grouping, top, count="n", total="total")
+    report(2, steps, "Resolved entity names")
+    return result
+
+
+def _named_totals(
+    grouping: EntityGrouping, rows: list[dict[str, Any]], *, count: str, total: str
+) -> list[dict[str, Any]]:
+    """Top-list entries for `rows` (already ranked), names looked up in one small query."""
+    ids = [row[grouping.column] for row in rows]
+    names = dict(grouping.model.objects.filter(id__in=ids).values_list("id", "name"))
+    return [
+        {"name": names.get(row[grouping.column], ""), "count": row[count], "total_amount": money(row[total])}
+        for row in rows
+    ]
+
+
+# --- Other databases: one query per grouping ---------------------------------------------------
+
+
+def _aggregates_per_grouping(
+    filters: ContractFilters, top_n: int, report: ProgressCallback
+) -> dict[str, Any]:
+    steps = 3 + len(ENTITY_GROUPINGS)
+    matching = filter_contracts(filters).order_by()
+    totals = {"n": Count("id"), "total": Sum("amount")}
+
+    summary = matching.aggregate(**totals, first=Min("award_date"), last=Max("award_date"))
+    result: dict[str, Any] = {
+        "summary": _summary(
+            count=summary["n"], total=summary["total"], first=summary["first"], last=summary["last"]
+        )
+    }
+    report(1, steps, "Summarised matching contracts")
+
+    years = matching.annotate(yr=ExtractYear("award_date")).values("yr").annotate(**totals).order_by("yr")
+    result["by_year"] = [
+        {"year": row["yr"], "count": row["n"], "total_amount": money(row["total"])} for row in years
+    ]
+    report(2, steps, "Totalled by year")
+
+    months = (
+        matching.annotate(yr=ExtractYear("award_date"), mo=ExtractMonth("award_date"))
+        .values("yr", "mo")
+        .annotate(**totals)
+        .order_by("yr", "mo")
+    )
+    result["by_month"] = [
+        {"month": f"{row['yr']:04d}-{row['mo']:02d}", "count": row["n"], "total_amount": money(row["total"])}
+        for row in months
+    ]
+    report(3, steps, "Totalled by month")
+
+    for done, grouping in enumerate(ENTITY_GROUPINGS, start=4):
+        top = (
+            matching.exclude(**{f"{grouping.column}__isnull": True})
+            .values(grouping.column)
+            .annotate(**totals)
+            .order_by("-total", grouping.column)[:top_n]
+        )
+        result[grouping.key] = _named_totals(grouping, list(top), count="n", total="total")
+        report(done, steps, f"Ranked {grouping.key.removeprefix('top_').replace('_', ' ')}")
+    return result
+
+
+def _summary(*, count: int, total: Decimal | None, first: Any, last: Any) -> dict[str, Any]:
+    return {
+        "count": count,
+        "total_amount": money(total or 0),
+        "average_amount": money(total / count) if count and total is not None else None,
+        "first_award_date": iso(first),
+        "last_award_date": iso(last),
+    }
