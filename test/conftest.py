@@ -221,7 +221,6 @@ def start_asgi_server(name: str = "asgi") -> tuple[LiveProcess, str]:
             "127.0.0.1",
             "--port",
             str(port),
-            "--no-access-log",
         ],
         _child_env(),
     )
