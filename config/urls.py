@@ -6,11 +6,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from data_processing.health_api import HealthApi
+
 api_v1 = [
     # The chip endpoints, with the async_mode switch that routes them to jobs when asked.
     path("contracts/", include("data_processing.chip_urls")),
     path("data-processing/", include("data_processing.urls")),
     path("auth/token/", obtain_auth_token, name="auth-token"),
+    path("health/", HealthApi.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

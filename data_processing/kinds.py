@@ -25,23 +25,24 @@ from .models import Job, JobKind
 from .serializers import ExportRequestSerializer
 
 ProgressCallback = Callable[[int, int, str], None]
-Runner = Callable[[Job, dict[str, Any], ProgressCallback], Any]
+Runner = Callable[[Job | None, dict[str, Any], ProgressCallback], Any]
 
 
-def _run_search(job: Job, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
+def _run_search(job: Job | None, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
     # One indexed query (count + page): there is no partial progress worth reporting.
     return contract_search(**params)
 
 
-def _run_analytics(job: Job, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
+def _run_analytics(job: Job | None, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
     return contract_aggregates(**params, on_progress=on_progress)
 
 
-def _run_analytics_table(job: Job, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
+def _run_analytics_table(job: Job | None, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
     return entity_table(**params, on_progress=on_progress)
 
 
-def _run_export(job: Job, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
+def _run_export(job: Job | None, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
+    assert job is not None, "an export writes a file that belongs to its job"
     return export_contracts(job=job, filters=params["filters"], on_progress=on_progress)
 
 
@@ -73,7 +74,7 @@ class JobKindSpec:
         """The request as received (already validated): the task parses it again."""
         return payload
 
-    def run(self, *, job: Job, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
+    def run(self, *, job: Job | None, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
         return self.runner(job, params, on_progress)
 
 

@@ -50,10 +50,7 @@ def job_submit(
     """Validate a request and answer it from cache, by joining an identical job, or by queueing one."""
     spec = job_kind(kind)
     params = spec.parse(payload)
-    canonical = spec.canonical(params)
-    if spec.per_user:
-        canonical = {**canonical, "owner": owner.pk}
-    fingerprint = fingerprint_for(kind, canonical)
+    fingerprint = request_fingerprint(kind, params, owner=owner)
 
     if idempotency_key:
         replay = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
@@ -102,6 +99,40 @@ def job_submit(
             raise
         return _replay(winner, fingerprint) if idempotency_key else Submission(job=winner, deduplicated=True)
     return Submission(job=job)
+
+
+def request_fingerprint(kind: str, params: dict[str, Any], *, owner: AbstractBaseUser | None) -> str:
+    """Identity of a validated request; per user for kinds whose results are private."""
+    spec = job_kind(kind)
+    canonical = spec.canonical(params)
+    if spec.per_user:
+        canonical = {**canonical, "owner": owner.pk if owner else None}
+    return fingerprint_for(kind, canonical)
+
+
+# What the dashboard asks for first: kept in the cache by beat so nobody waits for it.
+DEFAULT_REQUESTS: tuple[tuple[JobKind, dict[str, Any]], ...] = (
+    (JobKind.ANALYTICS, {"filters": {}}),
+    (JobKind.SEARCH, {"filters": {}}),
+    (JobKind.ANALYTICS_TABLE, {"filters": {}, "entity_type": "contractor"}),
+)
+
+
+def results_warm_defaults() -> list[str]:
+    """Compute the default dashboard answers into the cache; returns their cache keys."""
+    version = DatasetVersion.current()
+    keys = []
+    for kind, payload in DEFAULT_REQUESTS:
+        spec = job_kind(kind)
+        params = spec.parse(payload)
+        cache_key = cache_key_for(spec.cache_prefix, request_fingerprint(kind, params, owner=None), version)
+        result_cache.result_set(cache_key, spec.run(job=None, params=params, on_progress=_ignore_progress))
+        keys.append(cache_key)
+    return keys
+
+
+def _ignore_progress(done: int, total: int, message: str) -> None:
+    return None
 
 
 def _replay(job: Job, fingerprint: str) -> Submission:

@@ -111,6 +111,11 @@ def recover_jobs_task() -> int:
     return services.jobs_recover()
 
 
+@shared_task(name="data_processing.warm_default_results")
+def warm_default_results_task() -> list[str]:
+    return services.results_warm_defaults()
+
+
 @shared_task(name="data_processing.cleanup_jobs")
 def cleanup_jobs_task() -> dict[str, int]:
     files, jobs = services.jobs_cleanup()

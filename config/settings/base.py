@@ -160,6 +160,11 @@ CELERY_TASK_ROUTES = {"data_processing.export": {"queue": "exports"}}
 CELERY_BEAT_SCHEDULE = {
     "recover-lost-jobs": {"task": "data_processing.recover_jobs", "schedule": 60.0},
     "cleanup-expired-jobs": {"task": "data_processing.cleanup_jobs", "schedule": 600.0},
+    # Refresh the dashboard's first answers well before they expire (seed 000's scheduled runs).
+    "warm-default-results": {
+        "task": "data_processing.warm_default_results",
+        "schedule": max(60.0, env.int("CELERY_RESULT_EXPIRES", default=1800) / 2),
+    },
 }
 
 # --- Jobs -------------------------------------------------------------------------------------
