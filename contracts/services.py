@@ -1,0 +1,35 @@
+"""Writes to the contract data that more than one caller needs (importer, generator, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection
+
+from .models import NamedEntity
+
+# Names per INSERT and per IN (...) list: SQLite bounds the variables of a statement (999 in older builds),
+# and PostgreSQL bounds the parameters of one message (65535) once server-side binding is on.
+IN_LIST_MAX = 10_000
+
+
+def entity_ids_for_names(model: type[NamedEntity], names: Iterable[str]) -> dict[str, int]:
+    """The id of each name (matched exactly), creating the rows that do not exist yet.
+
+    One INSERT ... ON CONFLICT DO NOTHING and one SELECT per IN_LIST_MAX names, instead of a
+    get_or_create per name: an import resolves thousands of names per batch. Conflicts are ignored so that
+    two imports creating the same name at once both succeed. No transaction of its own: the
+    inserts are idempotent, and callers that need atomicity (the importer) already hold one.
+    """
+    wanted = sorted({name for name in names if name})  # sorted: concurrent inserts lock in one order
+    if not wanted:
+        return {}
+    model.objects.bulk_create(
+        [model(name=name) for name in wanted], ignore_conflicts=True, batch_size=IN_LIST_MAX
+    )
+    chunk = min(connection.features.max_query_params or IN_LIST_MAX, IN_LIST_MAX)
+    ids: dict[str, int] = {}
+    for start in range(0, len(wanted), chunk):
+        names_in_chunk = wanted[start : start + chunk]
+        ids.update(model.objects.filter(name__in=names_in_chunk).order_by().values_list("name", "id"))
+    return ids
