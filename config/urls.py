@@ -25,4 +25,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api-auth/", include("rest_framework.urls")),
     path("admin/", admin.site.urls),
+    path("", include("dashboard.urls")),
 ]

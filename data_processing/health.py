@@ -31,7 +31,9 @@ CHECK_TIMEOUT_SECONDS = 1.0
 HEALTH_DEADLINE_SECONDS = 2.0
 # A worker ping is a broadcast that waits its whole timeout for replies; caching the count
 # keeps a load balancer polling every second from turning into one broadcast per poll.
+# "No workers" is remembered only briefly, so a worker that just started shows up quickly.
 WORKER_COUNT_CACHE_SECONDS = 5.0
+NO_WORKERS_CACHE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -128,13 +130,16 @@ class _WorkerCount:
         if not self._lock.acquire(timeout=HEALTH_DEADLINE_SECONDS):
             return CheckResult(ok=False, error="timeout")
         try:
-            fresh = time.monotonic() - self._measured_at < WORKER_COUNT_CACHE_SECONDS
-            if self._result is None or not fresh:
+            if self._result is None or self._expired(self._result):
                 self._result = self._ping()
                 self._measured_at = time.monotonic()
             return self._result
         finally:
             self._lock.release()
+
+    def _expired(self, result: CheckResult) -> bool:
+        lifetime = WORKER_COUNT_CACHE_SECONDS if result.ok else NO_WORKERS_CACHE_SECONDS
+        return time.monotonic() - self._measured_at >= lifetime
 
     def clear(self) -> None:
         with self._lock:

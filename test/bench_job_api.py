@@ -8,7 +8,9 @@ Not a test: a benchmark that prints figures. It starts its own stack on this mac
 1. with wrk at 50 connections: POST tasks/search/ (distinct bodies, so every request
    creates and enqueues a job) beside GET tasks/status/ (an authenticated DRF endpoint
    doing one indexed query), same server, same run;
-2. sequentially: submit a small search → SUCCESS seen on the websocket, beside a raw
+2. the same status endpoint while 4 slow synchronous chip-aggregates (every contract)
+   are in flight: seed 004's "parallel requests must not queue behind a slow one";
+3. sequentially: submit a small search → SUCCESS seen on the websocket, beside a raw
    Celery round trip (celery.ping → result) through the same broker.
 
     .venv/bin/python test/bench_job_api.py [--duration 10] [--jobs 30]
@@ -25,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -93,6 +96,32 @@ def run_wrk(script: str, url: str, duration: int) -> dict[str, float]:
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "errors": int(non_2xx.group(1)) if non_2xx else 0,
     }
+
+
+def status_beside_slow_aggregates(
+    base: str, token: str, task_id: str, duration: int
+) -> tuple[list[float], dict[str, float]]:
+    """Status latency under wrk while 4 threads keep full-table aggregates running."""
+    stop = threading.Event()
+    slow: list[float] = []
+
+    def aggregate_forever() -> None:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=300) as client:
+            while not stop.is_set():
+                started = time.perf_counter()
+                client.post("/api/v1/contracts/chip-aggregates/", json={"filters": {}}).raise_for_status()
+                slow.append((time.perf_counter() - started) * 1000)
+
+    threads = [threading.Thread(target=aggregate_forever, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1)
+    try:
+        return slow, run_wrk(STATUS_LUA % (task_id, token), base, duration)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
 
 
 def main() -> None:
@@ -181,6 +210,7 @@ def main() -> None:
             status = run_wrk(STATUS_LUA % (task_id, token), base, args.duration)
             submit = run_wrk(SUBMIT_LUA % token, base, args.duration)
             app.control.purge()  # the thousands of queued benchmark jobs need not run
+            slow, status_under_load = status_beside_slow_aggregates(base, token, task_id, args.duration)
 
             # End to end, one job at a time, after the queue is empty again.
             ws_url = f"ws://127.0.0.1:{args.port}/ws/tasks/status/?token={token}"
@@ -220,6 +250,11 @@ def main() -> None:
     print(
         f"{'submit / baseline':<44}{submit['p50'] / status['p50']:>8.2f}{submit['p99'] / status['p99']:>8.2f}"
     )
+    print(
+        f"{'GET tasks/status/ beside 4 slow aggregates':<44}{status_under_load['p50']:>8.1f}"
+        f"{status_under_load['p99']:>8.1f}{status_under_load['rps']:>9.0f}{status_under_load['errors']:>9}"
+    )
+    print(f"{'  (one slow chip-aggregates, median)':<44}{statistics.median(slow):>8.0f}")
     print(f"\nEnd to end, sequential, {args.jobs} each (ms)")
     print(f"{'':<44}{'median':>8}{'p99':>8}")
     print(

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "channels",
     "contracts",
     "data_processing",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +76,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = True  # serve app static files under uvicorn without collectstatic
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var")))
 
 # --- Database -----------------------------------------------------------------------------
