@@ -3,7 +3,8 @@
 The health endpoint is public and polled by load balancers and `docker compose`, so every
 check is bounded in time (all four run in parallel and the report is ready within
 ``HEALTH_DEADLINE_SECONDS`` even when a host black-holes packets), and a failed check says
-only "unavailable" or "timeout": hostnames, URLs and exception texts go to the server log.
+only "unavailable", "timeout" or "no workers": hostnames, URLs and exception texts go to the
+server log.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class HealthReport:
+    """Every check by name; healthy only when all of them are (zero workers included)."""
+
     checks: dict[str, CheckResult]
 
     @property
