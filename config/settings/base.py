@@ -169,6 +169,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Memory PostgreSQL may use for the one-pass analytics query (SET LOCAL, that query only).
+ANALYTICS_WORK_MEM = env("ANALYTICS_WORK_MEM", default="64MB")
+
 # --- Jobs -------------------------------------------------------------------------------------
 JOB_PROGRESS_MIN_INTERVAL = env.float("JOB_PROGRESS_MIN_INTERVAL", default=0.5)
 JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=2.0)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 
@@ -39,7 +40,8 @@ ENTITY_GROUPINGS = (
 )
 
 # Columns of the grouping-sets query, in the order GROUPING() reports them (leftmost = high bit).
-_GROUP_COLUMNS = ("yr", "mon", *(g.column for g in ENTITY_GROUPINGS))
+# Years are summed from months in Python: one grouping (and one hash table) fewer.
+_GROUP_COLUMNS = ("mon", *(g.column for g in ENTITY_GROUPINGS))
 
 
 def _grouping_id(column: str | None) -> int:
@@ -78,22 +80,24 @@ def _aggregates_with_grouping_sets(
     )
     entity_columns = ", ".join(g.column for g in ENTITY_GROUPINGS)
     entity_sets = ", ".join(f"({g.column})" for g in ENTITY_GROUPINGS)
-    kept = ", ".join(str(_grouping_id(c)) for c in ("yr", "mon", None))
+    kept = ", ".join(str(_grouping_id(c)) for c in ("mon", None))
     # Rows with no entity (a contract without an area) are not an entity: never "top".
+    # Amounts are summed as bigint centavos (six SUM(numeric) accumulators per row cost about
+    # a quarter more) and the month is found by date arithmetic (date_trunc goes through
+    # timestamptz): together a third faster on a million rows.
     sql = f"""
         WITH filtered AS (
-            SELECT amount, award_date,
-                   EXTRACT(YEAR FROM award_date)::int AS yr,
-                   to_char(award_date, 'YYYY-MM') AS mon,
+            SELECT (amount * 100)::bigint AS cents, award_date,
+                   award_date - (EXTRACT(DAY FROM award_date)::int - 1) AS mon,
                    {entity_columns}
             FROM ({inner_sql}) AS matching
         ),
         grouped AS (
-            SELECT GROUPING({", ".join(_GROUP_COLUMNS)}) AS gid, yr, mon, {entity_columns},
-                   COUNT(*) AS n, SUM(amount) AS total,
+            SELECT GROUPING({", ".join(_GROUP_COLUMNS)}) AS gid, mon, {entity_columns},
+                   COUNT(*) AS n, SUM(cents) / 100.0 AS total,
                    MIN(award_date) AS first_date, MAX(award_date) AS last_date
             FROM filtered
-            GROUP BY GROUPING SETS ((yr), (mon), {entity_sets}, ())
+            GROUP BY GROUPING SETS ((mon), {entity_sets}, ())
         ),
         ranked AS (
             SELECT grouped.*,
@@ -104,11 +108,15 @@ def _aggregates_with_grouping_sets(
             FROM grouped
             WHERE gid IN ({kept}) OR COALESCE({entity_columns}) IS NOT NULL
         )
-        SELECT gid, yr, mon, {entity_columns}, n, total, first_date, last_date
+        SELECT gid, mon, {entity_columns}, n, total, first_date, last_date
         FROM ranked
         WHERE gid IN ({kept}) OR rank <= %s
     """
-    with connection.cursor() as cursor:
+    # Six hash tables over every matching row: with the default 4 MB of work_mem they spill
+    # to disk and the query runs ~2.5x slower on a million rows. SET LOCAL ends with the
+    # transaction, so only this query gets the extra memory.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.ANALYTICS_WORK_MEM])
         cursor.execute(sql, (*params, top_n))
         columns = [col.name for col in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
@@ -126,14 +134,7 @@ def _aggregates_with_grouping_sets(
             first=total_row.get("first_date"),
             last=total_row.get("last_date"),
         ),
-        "by_year": [
-            {"year": row["yr"], "count": row["n"], "total_amount": money(row["total"])}
-            for row in sorted(by_grouping.get(_grouping_id("yr"), []), key=lambda r: r["yr"])
-        ],
-        "by_month": [
-            {"month": row["mon"], "count": row["n"], "total_amount": money(row["total"])}
-            for row in sorted(by_grouping.get(_grouping_id("mon"), []), key=lambda r: r["mon"])
-        ],
+        **_by_year_and_month(by_grouping.get(_grouping_id("mon"), [])),
     }
     for grouping in ENTITY_GROUPINGS:
         top = by_grouping.get(_grouping_id(grouping.column), [])
@@ -141,6 +142,26 @@ def _aggregates_with_grouping_sets(
         result[grouping.key] = _named_totals(grouping, top, count="n", total="total")
     report(2, steps, "Resolved entity names")
     return result
+
+
+def _by_year_and_month(month_rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Totals by month (first day of each month from SQL) and by year, summed exactly from them."""
+    months = sorted(month_rows, key=lambda r: r["mon"])
+    years: dict[int, list[Any]] = {}
+    for row in months:
+        count_total = years.setdefault(row["mon"].year, [0, Decimal(0)])
+        count_total[0] += row["n"]
+        count_total[1] += row["total"]
+    return {
+        "by_year": [
+            {"year": year, "count": count, "total_amount": money(total)}
+            for year, (count, total) in years.items()
+        ],
+        "by_month": [
+            {"month": f"{row['mon']:%Y-%m}", "count": row["n"], "total_amount": money(row["total"])}
+            for row in months
+        ],
+    }
 
 
 def _named_totals(

@@ -1,0 +1,262 @@
+// The dashboard page: filters → async jobs → results, charts, entity table, export, My jobs.
+
+import { ApiError, NetworkError, UNREACHABLE_MESSAGE, del } from "./api.js";
+import { renderAnalytics } from "./charts.js";
+import { ChipInput, TimeRangeInput } from "./chips.js";
+import { renderEntities } from "./entities.js";
+import { renderExport } from "./export.js";
+import { count } from "./format.js";
+import { jobUrl, rememberedRequest, runJob } from "./jobs.js";
+import { MyJobsPanel } from "./myjobs.js";
+import { JobPanel } from "./panel.js";
+import { renderSearch } from "./search.js";
+import { JobSocket } from "./socket.js";
+
+const form = document.getElementById("filters-form");
+const announcer = document.querySelector("[data-announcer]");
+const banner = document.querySelector("[data-connection-banner]");
+const emptyState = document.querySelector("[data-empty-state]");
+
+function announce(text) {
+  // Clear first so that the same message twice is announced twice.
+  announcer.textContent = "";
+  window.setTimeout(() => {
+    announcer.textContent = text;
+  }, 50);
+}
+
+// --- Connection banner ---------------------------------------------------------------------
+
+window.addEventListener("api:unreachable", () => {
+  banner.textContent = `${UNREACHABLE_MESSAGE} Jobs already submitted keep running on the server.`;
+  banner.hidden = false;
+});
+window.addEventListener("api:reachable", () => {
+  banner.hidden = true;
+});
+window.addEventListener("api:unauthenticated", () => {
+  banner.replaceChildren(
+    "Your session has ended. ",
+    Object.assign(document.createElement("a"), { href: `/accounts/login/?next=/`, textContent: "Log in again" }),
+    ".",
+  );
+  banner.hidden = false;
+});
+
+// --- Filters -------------------------------------------------------------------------------
+
+const chips = Object.fromEntries(
+  [...form.querySelectorAll("[data-chip-field]")].map((root) => [root.dataset.chipField, new ChipInput(root, { announce })]),
+);
+const timeRanges = new TimeRangeInput(form.querySelector("[data-time-ranges]"), { announce });
+const minAmount = document.getElementById("min-amount");
+const maxAmount = document.getElementById("max-amount");
+const pageSize = document.getElementById("page-size");
+const entityType = document.getElementById("entity-type");
+
+function readFilters() {
+  const filters = {};
+  for (const [field, input] of Object.entries(chips)) filters[field] = [...input.values];
+  filters.time_ranges = timeRanges.values;
+  const min = minAmount.value.trim();
+  const max = maxAmount.value.trim();
+  if (min || max) filters.value_range = { min: min || null, max: max || null };
+  return filters;
+}
+
+// API error paths ("filters.value_range.min") → the control they are about.
+const FIELD_CONTROLS = [
+  ["filters.value_range.min", "min-amount", "Minimum amount"],
+  ["filters.value_range.max", "max-amount", "Maximum amount"],
+  ["filters.value_range", "min-amount", "Amount"],
+  ["filters.time_ranges", "time-range-year", "Time ranges"],
+  ["filters.page_size", "page-size", "Rows per page"],
+  ["page_size", "page-size", "Rows per page"],
+  ["entity_type", "entity-type", "Entity table of"],
+  ...Object.keys(chips).map((field) => [`filters.${field}`, `${field}-input`, labelOf(field)]),
+];
+
+function labelOf(field) {
+  return document.querySelector(`label[for="${field}-input"]`)?.textContent.trim() || field;
+}
+
+function controlFor(path) {
+  return FIELD_CONTROLS.find(([prefix]) => path === prefix || path.startsWith(`${prefix}.`));
+}
+
+function fieldLabel(path) {
+  return controlFor(path)?.[2] || path;
+}
+
+function clearFieldErrors() {
+  for (const element of form.querySelectorAll("[aria-invalid]")) element.removeAttribute("aria-invalid");
+  for (const element of form.querySelectorAll(".field-error")) element.textContent = "";
+}
+
+function showFieldErrors(error) {
+  if (!(error instanceof ApiError)) return;
+  for (const [path, messages] of Object.entries(error.errors || {})) {
+    const match = controlFor(path);
+    if (!match) continue;
+    const control = document.getElementById(match[1]);
+    control.setAttribute("aria-invalid", "true");
+    const slot = document.getElementById(`${match[1].replace(/-input$/, "")}-error`) || document.getElementById("time-ranges-error");
+    if (slot) slot.textContent = [].concat(messages).join(" ");
+  }
+}
+
+form.querySelector("[data-clear-filters]").addEventListener("click", () => {
+  Object.values(chips).forEach((input) => input.clear());
+  timeRanges.clear();
+  minAmount.value = "";
+  maxAmount.value = "";
+  clearFieldErrors();
+  announce("Filters cleared.");
+});
+
+// --- Jobs ----------------------------------------------------------------------------------
+
+const socket = new JobSocket();
+socket.connect();
+
+async function cancelJob(taskId, panel) {
+  try {
+    await del(jobUrl(taskId));
+    announce("Cancelling the job…");
+  } catch (error) {
+    panel.error.replaceChildren(...panel.describe(error));
+    panel.error.hidden = false;
+  }
+}
+
+const panels = {
+  search: new JobPanel(document.getElementById("search-panel"), { noun: "search", fieldLabel, onCancel: cancelJob }),
+  analytics: new JobPanel(document.getElementById("analytics-panel"), { noun: "analytics", fieldLabel, onCancel: cancelJob }),
+  entities: new JobPanel(document.getElementById("entities-panel"), { noun: "entity table", fieldLabel, onCancel: cancelJob }),
+  export: new JobPanel(document.getElementById("export-panel"), { noun: "export", fieldLabel, onCancel: cancelJob }),
+};
+
+const myJobs = new MyJobsPanel(document.getElementById("jobs-panel"), { socket, announce, onView: showJobResult });
+
+/** Run one job in a panel; `render(data)` shows its result. Returns the data, or null on error. */
+async function runInPanel(panel, kind, body, { done, render }) {
+  clearFieldErrors();
+  emptyState.hidden = true;
+  const token = panel.begin();
+  try {
+    const { data, cached } = await runJob(socket, kind, body, {
+      onUpdate: (update) => panel.update(token, update),
+      onSubmitted: (answer) => {
+        panel.setTask(token, answer.task_id);
+        myJobs.noteSubmitted(answer, kind);
+      },
+    });
+    if (!panel.isCurrent(token)) return null;
+    panel.succeed(token, `${done(data)}${cached ? " (from cache)" : ""}`);
+    render(data);
+    return data;
+  } catch (error) {
+    if (!panel.isCurrent(token)) return null;
+    panel.fail(token, error);
+    showFieldErrors(error);
+    if (!(error instanceof NetworkError)) myJobs.scheduleRefresh();
+    return null;
+  }
+}
+
+// The entity panel keeps the request it shows, so a new run keeps its sort order.
+let entityRequest = null;
+
+function runSearch(request) {
+  return runInPanel(panels.search, "search", request, {
+    done: (data) => `Search complete: ${count(data.pagination.total_count)} contracts.`,
+    render: (data) => showSearch(data, request),
+  });
+}
+
+function showSearch(data, request) {
+  renderSearch(panels.search.body, data, {
+    onPage: request
+      ? (page) => runSearch({ ...request, filters: { ...request.filters, page } })
+      : null,
+  });
+}
+
+function runAnalytics(request) {
+  return runInPanel(panels.analytics, "analytics", request, {
+    done: (data) => `Analytics complete: ${count(data.summary.count)} contracts.`,
+    render: (data) => renderAnalytics(panels.analytics.body, data),
+  });
+}
+
+function runEntities(request) {
+  entityRequest = request;
+  return runInPanel(panels.entities, "analytics_table", request, {
+    done: (data) => `Entity table complete: ${count(data.pagination.total_count)} rows.`,
+    render: (data) => showEntities(data, request),
+  });
+}
+
+function showEntities(data, request) {
+  renderEntities(panels.entities.body, data, {
+    ordering: request?.ordering || "-total_amount",
+    onSort: request ? (ordering) => runEntities({ ...request, ordering, page: 1 }) : null,
+    onPage: request ? (page) => runEntities({ ...request, page }) : null,
+  });
+}
+
+function runExport(request) {
+  return runInPanel(panels.export, "export", request, {
+    done: (data) => `Export complete: ${count(data.row_count)} contracts.`,
+    render: (data) => renderExport(panels.export.body, data),
+  });
+}
+
+const ACTIONS = {
+  search: () => runSearch({ filters: { ...readFilters(), page: 1, page_size: Number(pageSize.value) } }),
+  analytics: () => runAnalytics({ filters: readFilters() }),
+  entities: () =>
+    runEntities({
+      filters: readFilters(),
+      entity_type: entityType.value,
+      page: 1,
+      page_size: Number(pageSize.value),
+      ordering: entityRequest?.entity_type === entityType.value ? entityRequest.ordering : "-total_amount",
+    }),
+  export: () => runExport({ filters: readFilters() }),
+};
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const action = event.submitter?.dataset.action || "search";
+  ACTIONS[action]();
+});
+
+/** "Show result" in My jobs: the job's data in its panel, pageable if this browser sent it. */
+function showJobResult(job, data) {
+  const remembered = rememberedRequest(job.task_id);
+  const request = remembered ? remembered.body : null;
+  emptyState.hidden = true;
+  const panel = { search: panels.search, analytics: panels.analytics, analytics_table: panels.entities, export: panels.export }[
+    job.kind
+  ];
+  const token = panel.begin();
+  panel.setTask(token, job.task_id);
+  panel.succeed(token, "Result of an earlier job.");
+  if (job.kind === "search") {
+    showSearch(data, request);
+  } else if (job.kind === "analytics") {
+    renderAnalytics(panel.body, data);
+  } else if (job.kind === "analytics_table") {
+    entityRequest = request;
+    showEntities(data, request);
+  } else {
+    renderExport(panel.body, data);
+  }
+  panel.section.querySelector("h2").setAttribute("tabindex", "-1");
+  panel.section.querySelector("h2").focus();
+  announce(`Showing the result of an earlier ${job.kind.replace("_", " ")} job.`);
+}
+
+for (const button of form.querySelectorAll("[data-action]")) button.disabled = false;
+myJobs.refresh();

@@ -1,0 +1,17 @@
+"""The dashboard page: one template; everything else is the API, called from the browser.
+
+The page talks to the API with the session cookie, so it needs the CSRF cookie for its
+POST and DELETE requests even though it renders no Django form.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.generic import TemplateView
+
+
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class DashboardView(LoginRequiredMixin, TemplateView):
+    template_name = "dashboard/index.html"
