@@ -32,6 +32,11 @@ class JobTask(Task):
     max_retries = 2
     acks_late = True
     reject_on_worker_lost = True
+    # The Job row holds state, progress and errors, and the result lives under its cache key.
+    # Celery's own result record would be a second, weaker copy, and with the Redis backend
+    # every apply_async would also subscribe the web process to the task's result channel,
+    # a subscription nobody ever consumes.
+    ignore_result = True
 
     def run_job(self, job_id: str) -> None:
         redelivered = bool((self.request.delivery_info or {}).get("redelivered"))

@@ -65,9 +65,11 @@ CONTRACT_COUNT = 240
 ROAD, PAPER = "Construction of farm-to-market road", "Supply of office paper"
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, and Django refuses ORM calls under a running loop; the tests after e2e must not inherit it.
+@pytest.fixture(scope="module")
 def browser(asgi_server, celery_worker_process):
-    """One headless Chromium for the session (after the live server and worker are up)."""
+    """One headless Chromium for the browser tests (after the live server and worker are up)."""
     from playwright import sync_api
 
     if not Path(CHROMIUM).is_file():
