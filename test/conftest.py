@@ -272,3 +272,22 @@ def live_db(transactional_db):
         for key in client.scan_iter(pattern):
             client.delete(key)
     yield
+
+
+@pytest.fixture
+def table_lock():
+    """``with table_lock():`` holds contracts_contract exclusively, so any job query waits:
+    how tests keep a job running long enough to cancel it, kill its worker or time it out."""
+    import contextlib
+
+    import psycopg
+    from job_helpers import dsn
+
+    @contextlib.contextmanager
+    def hold():
+        with psycopg.connect(dsn()) as conn:
+            conn.execute("LOCK TABLE contracts_contract IN ACCESS EXCLUSIVE MODE")
+            yield conn
+            conn.rollback()
+
+    return hold

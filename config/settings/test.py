@@ -27,3 +27,4 @@ CELERY_RESULT_BACKEND = REDIS_URL
 JOB_PROGRESS_MIN_INTERVAL = 0.05
 JOB_RETRY_BACKOFF_SECONDS = 0.5
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+STATIC_ROOT = None  # as in local settings: served from the apps, never collected

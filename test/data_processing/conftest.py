@@ -7,14 +7,10 @@ connection; SIGKILL kills its process.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterator
 from decimal import Decimal
 
-import psycopg
 import pytest
-from job_helpers import dsn
 
 from contracts.models import Area, BusinessCategory, Contract, Contractor, Organization
 
@@ -67,17 +63,3 @@ def many_contracts(live_db) -> int:
         batch_size=4000,
     )
     return 12_000
-
-
-@pytest.fixture
-def table_lock() -> Iterator[Callable[[], contextlib.AbstractContextManager[psycopg.Connection]]]:
-    """``with table_lock():`` holds contracts_contract exclusively: any job query waits."""
-
-    @contextlib.contextmanager
-    def hold() -> Iterator[psycopg.Connection]:
-        with psycopg.connect(dsn()) as conn:
-            conn.execute("LOCK TABLE contracts_contract IN ACCESS EXCLUSIVE MODE")
-            yield conn
-            conn.rollback()
-
-    yield hold

@@ -10,7 +10,6 @@ rest without a browser with `-m "not browser"`.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import shutil
@@ -18,9 +17,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
 import pytest
-from job_helpers import dsn
 
 from contracts.models import Area, BusinessCategory, Contract, Contractor, Organization
 
@@ -164,17 +161,3 @@ def shot() -> Callable:
         return path
 
     return take
-
-
-@pytest.fixture
-def table_lock() -> Iterator[Callable[[], contextlib.AbstractContextManager[psycopg.Connection]]]:
-    """``with table_lock():`` holds contracts_contract exclusively: any job query waits."""
-
-    @contextlib.contextmanager
-    def hold() -> Iterator[psycopg.Connection]:
-        with psycopg.connect(dsn()) as conn:
-            conn.execute("LOCK TABLE contracts_contract IN ACCESS EXCLUSIVE MODE")
-            yield conn
-            conn.rollback()
-
-    yield hold
