@@ -12,8 +12,9 @@ from django.db import transaction
 
 from contracts.models import Contract, DatasetVersion
 
+from ..services import contracts_vacuum_analyze
 from .sampling import plan_generation, sample_chunks
-from .writing import ContractWriter, EntityIds, analyze_tables, contracts_delete_all
+from .writing import ContractWriter, EntityIds, contracts_delete_all
 
 DEFAULT_SEED = 42
 CHUNK_SIZE = 50_000
@@ -110,7 +111,7 @@ def contracts_generate(
         version = DatasetVersion.bump()
     if on_stage:
         on_stage("analyzing")
-    analyze_tables()
+    contracts_vacuum_analyze()
     return GenerationSummary(
         rows=rows,
         contractors=len(plan.contractors.names),

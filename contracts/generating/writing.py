@@ -117,14 +117,6 @@ def contracts_delete_all() -> None:
         model.objects.all().delete()
 
 
-def analyze_tables() -> None:
-    """Fresh planner statistics: the row counts just changed by orders of magnitude."""
-    if is_postgresql():
-        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (Contract, *ENTITY_MODELS))
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {tables}")
-
-
 @contextmanager
 def indexes_rebuilt_after(model: type[models.Model]) -> Iterator[None]:
     """Drop the table's plain indexes and outgoing foreign keys now, recreate them on exit.

@@ -32,7 +32,7 @@ from typing import IO, Any
 from django.db import connection, transaction
 
 from contracts.models import Area, BusinessCategory, Contract, Contractor, DatasetVersion, Organization
-from contracts.services import IN_LIST_MAX, entity_ids_for_names
+from contracts.services import IN_LIST_MAX, contracts_vacuum_analyze, entity_ids_for_names
 
 from .columns import ColumnMap, Field, MissingColumns
 from .values import (
@@ -68,6 +68,10 @@ UPDATE_FIELDS = [
     "approved_budget",
 ]
 _COMPARED = [Contract._meta.get_field(name).attname for name in UPDATE_FIELDS]
+
+
+# After a load this large, vacuum and analyze at once rather than wait for autovacuum.
+BULK_LOAD_ROWS = 50_000
 
 
 class ImportFailed(Exception):
@@ -349,6 +353,8 @@ class _ImportRun:
             # already changed the data that cached results were computed from.
             if self.summary.imported:
                 self.summary.dataset_version = DatasetVersion.bump()
+            if self.summary.imported >= BULK_LOAD_ROWS:
+                contracts_vacuum_analyze()
             self.summary.elapsed = time.monotonic() - started
         return self.summary
 
