@@ -99,9 +99,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # --- Redis: cache, results, channel layer ---------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# django-redis rather than Django's own RedisCache: Django keeps one cache object per thread,
+# and under ASGI every request runs in a new thread, so the built-in backend opened a new
+# Redis connection pool per request (SPEC section 7, trap 1). django-redis shares one pool
+# per process whatever the thread.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "django",
     }

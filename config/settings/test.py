@@ -15,7 +15,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Tests get their own Redis database and channel prefix, so a `make run` stack on the same
 # Redis is not disturbed (pub/sub ignores database numbers, hence the prefix).
 REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/14")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
