@@ -17,6 +17,11 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError
+from contracts.serializers import (
+    ChipAggregatesRequestSerializer,
+    ChipSearchRequestSerializer,
+    EntityTableRequestSerializer,
+)
 
 from . import result_cache, selectors, services
 from .exceptions import ExportFileGone
@@ -109,23 +114,17 @@ def _submit_schema(request_serializer: Any, summary: str) -> Any:
     )
 
 
-def _chip_serializer(name: str) -> Any:
-    from contracts import serializers as chip_serializers
-
-    return getattr(chip_serializers, name)
-
-
-@_submit_schema(_chip_serializer("ChipSearchRequestSerializer"), "Queue a contract search")
+@_submit_schema(ChipSearchRequestSerializer, "Queue a contract search")
 class SearchSubmitApi(_JobSubmitApi):
     kind = JobKind.SEARCH
 
 
-@_submit_schema(_chip_serializer("ChipAggregatesRequestSerializer"), "Queue the analytics aggregates")
+@_submit_schema(ChipAggregatesRequestSerializer, "Queue the analytics aggregates")
 class AnalyticsSubmitApi(_JobSubmitApi):
     kind = JobKind.ANALYTICS
 
 
-@_submit_schema(_chip_serializer("EntityTableRequestSerializer"), "Queue a per-entity analytics table")
+@_submit_schema(EntityTableRequestSerializer, "Queue a per-entity analytics table")
 class AnalyticsTableSubmitApi(_JobSubmitApi):
     kind = JobKind.ANALYTICS_TABLE
 

@@ -69,11 +69,6 @@ class JobKindSpec:
             for key, value in params.items()
         }
 
-    @staticmethod
-    def storable(payload: Any) -> Any:
-        """The request as received (already validated): the task parses it again."""
-        return payload
-
     def run(self, *, job: Job | None, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
         return self.runner(job, params, on_progress)
 

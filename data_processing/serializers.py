@@ -49,7 +49,8 @@ class JobStatusSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
     eta_seconds = serializers.IntegerField(allow_null=True)
-    result_url = serializers.CharField(allow_null=True)
+    status_url = serializers.CharField()
+    result_url = serializers.CharField()
     download_url = serializers.CharField(allow_null=True)
 
     def get_meta(self, job: Any) -> dict[str, int]:

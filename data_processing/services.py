@@ -61,7 +61,7 @@ def job_submit(
     fields = {
         "owner": owner,
         "kind": kind,
-        "params": spec.storable(payload),
+        "params": payload,  # as received and validated; the task parses it again
         "cache_key": cache_key,
         "fingerprint": fingerprint,
         "idempotency_key": idempotency_key or None,
@@ -69,6 +69,14 @@ def job_submit(
 
     cached = result_cache.result_get(cache_key)
     if cached is not None:
+        # Paging back to a page already seen should not add a job each time: reuse the
+        # caller's finished job for this answer. A record is needed only when they have none
+        # (an answer warmed by beat or computed for someone else): it is what lets them read
+        # the result by cache key later.
+        done = Job.objects.filter(owner=owner, cache_key=cache_key, state=JobState.SUCCESS)
+        job = done.order_by("-created_at").first() if not idempotency_key else None
+        if job is not None:
+            return Submission(job=job, cached_data=cached)
         now = timezone.now()
         job = Job.objects.create(
             **fields,

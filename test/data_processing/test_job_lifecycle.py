@@ -90,6 +90,9 @@ def test_a_second_identical_request_is_answered_from_the_cache(alice_client, sam
     assert response.json()["status"] == "cached"
     assert response.json()["cache_key"] == first["cache_key"]
     assert response.json()["data"] == result_of(alice_client, first["cache_key"]).json()["data"]
+    # The finished job is reused: paging back and forth adds no job per cached answer.
+    assert response.json()["task_id"] == first["task_id"]
+    assert Job.objects.filter(kind="search").count() == 1
 
 
 def test_a_new_import_changes_the_cache_key(alice_client, sample_contracts):
