@@ -73,10 +73,15 @@ def job_submit(
         # caller's finished job for this answer. A record is needed only when they have none
         # (an answer warmed by beat or computed for someone else): it is what lets them read
         # the result by cache key later.
-        done = Job.objects.filter(owner=owner, cache_key=cache_key, state=JobState.SUCCESS)
-        job = done.order_by("-created_at").first() if not idempotency_key else None
-        if job is not None:
-            return Submission(job=job, cached_data=cached)
+        # With an Idempotency-Key the answer needs a job carrying that key, so replays find it.
+        if not idempotency_key:
+            earlier = (
+                Job.objects.filter(owner=owner, cache_key=cache_key, state=JobState.SUCCESS)
+                .order_by("-created_at")
+                .first()
+            )
+            if earlier is not None:
+                return Submission(job=earlier, cached_data=cached)
         now = timezone.now()
         job = Job.objects.create(
             **fields,
@@ -98,11 +103,12 @@ def job_submit(
             # Enqueue only once the row is committed, or a fast worker could miss it.
             transaction.on_commit(lambda: job_enqueue(job))
     except IntegrityError:
-        # An identical submission won the race for the unique constraint: join it.
-        winner = Job.objects.filter(
-            Q(owner=owner)
-            & (Q(cache_key=cache_key, state__in=ACTIVE_STATES) | Q(idempotency_key=idempotency_key or None))
-        ).first()
+        # An identical submission (or one with the same key) won the race for a unique
+        # constraint: join it.
+        raced = Q(cache_key=cache_key, state__in=ACTIVE_STATES)
+        if idempotency_key:
+            raced |= Q(idempotency_key=idempotency_key)
+        winner = Job.objects.filter(raced, owner=owner).first()
         if winner is None:
             raise
         return _replay(winner, fingerprint) if idempotency_key else Submission(job=winner, deduplicated=True)

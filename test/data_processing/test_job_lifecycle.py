@@ -186,3 +186,27 @@ def test_the_job_list_shows_the_callers_jobs_newest_first_and_filters_by_state(
     assert listing["count"] == 3
     assert alice_client.get("/api/v1/data-processing/tasks/", {"state": "FAILURE"}).json()["count"] == 0
     assert alice_client.get("/api/v1/data-processing/tasks/", {"state": "SUCCESS"}).json()["count"] == 3
+
+
+def test_identical_submissions_racing_each_other_make_one_job(alice, sample_contracts, table_lock):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+    from rest_framework.test import APIClient
+
+    def one_submit(_: int) -> str:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {alice.auth_token.key}")
+        try:
+            return submit(client, "analytics", {"filters": {"areas": ["Cebu"]}}).json()["task_id"]
+        finally:
+            connections.close_all()
+
+    with table_lock(), ThreadPoolExecutor(max_workers=8) as pool:
+        task_ids = set(pool.map(one_submit, range(8)))
+
+    # Whether the losers saw the winner at once or lost the insert race on the partial
+    # unique index, they all join the one job.
+    assert len(task_ids) == 1
+    assert Job.objects.filter(kind="analytics").count() == 1
+    wait_for_state(task_ids.pop(), JobState.SUCCESS)
