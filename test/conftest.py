@@ -291,3 +291,19 @@ def table_lock():
             conn.rollback()
 
     return hold
+
+
+@pytest.fixture
+def worker_factory(django_db_setup, django_db_blocker, _clean_redis):
+    """Start extra workers (another broker, other settings); all are stopped afterwards."""
+    started: list[LiveProcess] = []
+
+    def start(name: str, **kwargs) -> LiveProcess:
+        with django_db_blocker.unblock():
+            worker = start_worker(name, **kwargs)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

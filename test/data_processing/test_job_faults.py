@@ -8,7 +8,13 @@ import signal
 
 import pytest
 from django.test import override_settings
-from job_helpers import terminate_backends, wait_for_blocked_worker, wait_for_state, wait_until
+from job_helpers import (
+    point_celery_at,
+    terminate_backends,
+    wait_for_blocked_worker,
+    wait_for_state,
+    wait_until,
+)
 
 from config.celery_app import app as celery_app
 from data_processing import services
@@ -130,20 +136,13 @@ def test_a_job_whose_worker_process_is_killed_runs_again_and_succeeds(
     assert job.attempts == 2
 
 
-def _point_celery_at(url: str) -> None:
-    # kombu keeps one connection pool per URL; forgetting the app's reference is enough.
-    celery_app.conf.broker_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def broker_down():
     """Point this process's Celery app at a port where no broker listens; yields `restore`."""
     original = celery_app.conf.broker_url
-    _point_celery_at("redis://127.0.0.1:1/0")
-    yield lambda: _point_celery_at(original)
-    _point_celery_at(original)
+    point_celery_at("redis://127.0.0.1:1/0")
+    yield lambda: point_celery_at(original)
+    point_celery_at(original)
 
 
 @pytest.mark.usefixtures("celery_worker_process")

@@ -58,3 +58,13 @@ def wait_for_state(job_id: str, *states: str, timeout: float = 30) -> Job:
 
 def wait_for_blocked_worker(timeout: float = 30) -> list[int]:
     return wait_until(blocked_backend_pids, timeout=timeout, what="a worker to block on the lock")  # type: ignore[return-value]
+
+
+def point_celery_at(broker_url: str) -> None:
+    """Make this process's Celery app publish to another broker from now on."""
+    from config.celery_app import app
+
+    # kombu keeps one connection pool per URL; forgetting the app's reference is enough.
+    app.conf.broker_url = broker_url
+    app._pool = None
+    app.amqp._producer_pool = None
