@@ -159,7 +159,6 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # hard time limit or a long job would be handed to a second worker while still running.
 # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
 # Exports read every matching row; on their own queue they never starve interactive jobs.
 CELERY_TASK_ROUTES = {"data_processing.export": {"queue": "exports"}}
