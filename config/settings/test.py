@@ -19,7 +19,7 @@ CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": RE
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "philgeps-test"},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("TEST_CHANNEL_PREFIX", default="philgeps-test")},
     }
 }
 CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default=REDIS_URL)

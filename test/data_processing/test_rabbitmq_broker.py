@@ -5,13 +5,15 @@ Results, cache and websockets stay on Redis; only the task messages go through R
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 from job_helpers import point_celery_at, wait_for_state
 
 from data_processing.models import JobState
 
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
+AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 pytestmark = [pytest.mark.integration]
 
@@ -34,4 +36,4 @@ def test_jobs_run_through_rabbitmq(alice_client, sample_contracts, rabbitmq_work
         assert response.status_code == 202
 
         wait_for_state(response.json()["task_id"], JobState.SUCCESS)
-    assert "amqp://guest:**@127.0.0.1:5672//" in rabbitmq_worker.output()
+    assert "amqp://guest:**@127.0.0.1:5672/" in rabbitmq_worker.output()
