@@ -6,12 +6,20 @@ POST and DELETE requests even though it renders no Django form.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.generic import TemplateView
 
+from data_processing.selectors import job_kinds_catalogue
+
 
 @method_decorator(ensure_csrf_cookie, name="dispatch")
 class DashboardView(LoginRequiredMixin, TemplateView):
     template_name = "dashboard/index.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # The job kinds' labels and submit URLs, from the registry (read by js/jobs.js).
+        return {**super().get_context_data(**kwargs), "job_kinds": job_kinds_catalogue()}

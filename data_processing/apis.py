@@ -5,8 +5,6 @@ Views are thin: validate the query, call one service or selector, shape the resp
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -17,18 +15,14 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError
-from contracts.serializers import (
-    ChipAggregatesRequestSerializer,
-    ChipSearchRequestSerializer,
-    EntityTableRequestSerializer,
-)
 
 from . import result_cache, selectors, services
 from .exceptions import ExportFileGone
 from .exports import export_directory
-from .models import ACTIVE_STATES, JobKind, JobState
+from .models import ACTIVE_STATES, JobState
+from .registry import JobKindSpec
 from .serializers import (
-    ExportRequestSerializer,
+    JobKindSerializer,
     JobListQuerySerializer,
     JobStatusSerializer,
     ResultQuerySerializer,
@@ -91,8 +85,10 @@ _SUBMIT_RESPONSES = {
 }
 
 
-class _JobSubmitApi(APIView):
-    kind: JobKind
+class JobSubmitApi(APIView):
+    """Submit a job of ``kind``; ``submit_view`` makes one subclass per kind, for its schema."""
+
+    kind: str
     throttle_classes = [JobSubmitThrottle]
 
     def post(self, request: Request) -> Response:
@@ -105,33 +101,30 @@ class _JobSubmitApi(APIView):
         return submission_response(submission)
 
 
-def _submit_schema(request_serializer: Any, summary: str) -> Any:
-    return extend_schema(
-        request=request_serializer,
-        responses=_SUBMIT_RESPONSES,
-        summary=summary,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+def submit_view(spec: JobKindSpec, *, alias: bool = False) -> type[JobSubmitApi]:
+    """The submit view of one kind, documented with that kind's request serializer.
+
+    A class per kind (not one view with a path parameter) gives each kind its own OpenAPI
+    operation; ``alias`` marks an old URL that still works as deprecated.
+    """
+    name = "".join(part.title() for part in spec.name.split("_")) + (
+        "AliasSubmitApi" if alias else "SubmitApi"
     )
+    view = type(name, (JobSubmitApi,), {"kind": spec.name, "__doc__": spec.summary})
+    return extend_schema(
+        request=spec.request_serializer,
+        responses=_SUBMIT_RESPONSES,
+        summary=spec.summary,
+        description=f"Old URL of `tasks/{spec.slug}/`." if alias else "",
+        deprecated=alias,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+    )(view)
 
 
-@_submit_schema(ChipSearchRequestSerializer, "Queue a contract search")
-class SearchSubmitApi(_JobSubmitApi):
-    kind = JobKind.SEARCH
-
-
-@_submit_schema(ChipAggregatesRequestSerializer, "Queue the analytics aggregates")
-class AnalyticsSubmitApi(_JobSubmitApi):
-    kind = JobKind.ANALYTICS
-
-
-@_submit_schema(EntityTableRequestSerializer, "Queue a per-entity analytics table")
-class AnalyticsTableSubmitApi(_JobSubmitApi):
-    kind = JobKind.ANALYTICS_TABLE
-
-
-@_submit_schema(ExportRequestSerializer, "Queue a CSV export of every matching contract")
-class ExportSubmitApi(_JobSubmitApi):
-    kind = JobKind.EXPORT
+class JobKindsApi(APIView):
+    @extend_schema(responses=JobKindSerializer(many=True), summary="The job kinds and their submit URLs")
+    def get(self, request: Request) -> Response:
+        return Response(selectors.job_kinds_catalogue())
 
 
 class JobStatusApi(APIView):
@@ -256,7 +249,7 @@ class JobDownloadApi(APIView):
     )
     def get(self, request: Request, task_id: str) -> FileResponse:
         job = selectors.job_get_for_owner(owner=request.user, job_id=task_id)
-        if job.kind != JobKind.EXPORT or job.state != JobState.SUCCESS:
+        if not selectors.job_writes_file(job) or job.state != JobState.SUCCESS:
             raise ApplicationError("This job has no file to download (yet).", extra={"state": job.state})
         path = export_directory() / f"{job.id}.csv"
         if not job.result_file or not path.is_file():

@@ -1,6 +1,17 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.utils.module_loading import import_string
 
 
 class DataProcessingConfig(AppConfig):
     name = "data_processing"
     verbose_name = "Asynchronous jobs"
+
+    def ready(self) -> None:
+        """Fill the job-kind registry before any route, task or request reads it."""
+        from . import kinds  # noqa: F401 - declaring the built-in kinds registers them
+        from .registry import register
+
+        # Dotted paths to further JobKindSpec declarations; only the test settings set it.
+        for dotted_path in getattr(settings, "EXTRA_JOB_KINDS", ()):
+            register(import_string(dotted_path))

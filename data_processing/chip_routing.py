@@ -1,4 +1,4 @@
-"""The ``"async_mode": true`` switch of the synchronous chip endpoints (seed 003).
+"""The ``"async_mode": true`` switch of the synchronous chip endpoints.
 
 Contracts knows nothing about jobs, so the switch lives here, where the two meet: these
 views extend the chip views. With ``async_mode: true`` the request is submitted as a job
@@ -17,7 +17,7 @@ from contracts import apis as chip_apis
 
 from . import services
 from .apis import JobSubmitThrottle, idempotency_key_from, submission_response
-from .models import JobKind
+from .kinds import ANALYTICS, ENTITY_TABLE, SEARCH
 
 
 def split_async_mode(data: Any) -> tuple[bool, Any]:
@@ -33,7 +33,7 @@ def split_async_mode(data: Any) -> tuple[bool, Any]:
 class AsyncModeMixin:
     """Overrides the chip view's ``respond(data)``, so its documented ``post`` stays as is."""
 
-    job_kind: JobKind
+    job_kind: str
     request: Request
 
     def respond(self, data: Any) -> Response:
@@ -53,12 +53,12 @@ class AsyncModeMixin:
 
 
 class ChipSearchApi(AsyncModeMixin, chip_apis.ChipSearchApi):
-    job_kind = JobKind.SEARCH
+    job_kind = SEARCH.name
 
 
 class ChipAggregatesApi(AsyncModeMixin, chip_apis.ChipAggregatesApi):
-    job_kind = JobKind.ANALYTICS
+    job_kind = ANALYTICS.name
 
 
 class ChipAggregatesPaginatedApi(AsyncModeMixin, chip_apis.ChipAggregatesPaginatedApi):
-    job_kind = JobKind.ANALYTICS_TABLE
+    job_kind = ENTITY_TABLE.name

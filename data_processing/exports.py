@@ -1,7 +1,8 @@
 """CSV export of every matching contract, streamed with constant memory.
 
 Rows come from a server-side cursor and go straight to a temporary file, renamed into
-place only when complete, so a download never sees half a file.
+place only when complete, so a download never sees half a file. The file is named after
+its job; the job services record it on the job row.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contracts.filters import ContractFilters, filter_contracts
-
-from .models import Job
 
 EXPORT_COLUMNS = (
     ("reference_id", "Award Reference No."),
@@ -44,8 +43,8 @@ def export_directory() -> Path:
     return directory
 
 
-def export_path(job: Job) -> Path:
-    return export_directory() / f"{job.id}.csv"
+def export_path(job_id: str) -> Path:
+    return export_directory() / f"{job_id}.csv"
 
 
 def _safe_cell(value: Any) -> Any:
@@ -55,11 +54,12 @@ def _safe_cell(value: Any) -> Any:
 
 
 def export_contracts(
-    *, job: Job, filters: ContractFilters, on_progress: Callable[[int, int, str], None]
+    *, job_id: str, filters: ContractFilters, on_progress: Callable[[int, int, str], None]
 ) -> dict[str, Any]:
+    """Write the CSV of job ``job_id`` to ``export_path(job_id)``; returns what the client reads."""
     rows = filter_contracts(filters).order_by("award_date", "id").values_list(*(c for c, _ in EXPORT_COLUMNS))
     total = rows.count()
-    path = export_path(job)
+    path = export_path(job_id)
     partial = path.with_suffix(".part")
     written = 0
     try:
@@ -74,10 +74,9 @@ def export_contracts(
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    Job.objects.filter(id=job.id).update(result_file=path.name)
     return {
         "row_count": written,
         "file_size": path.stat().st_size,
-        "filename": f"philgeps-contracts-{timezone.localdate():%Y%m%d}-{str(job.id)[:8]}.csv",
-        "download_url": reverse("job-download", args=[job.id]),
+        "filename": f"philgeps-contracts-{timezone.localdate():%Y%m%d}-{str(job_id)[:8]}.csv",
+        "download_url": reverse("job-download", args=[job_id]),
     }

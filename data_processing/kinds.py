@@ -1,18 +1,15 @@
-"""What each kind of job is: how its request is validated, what it runs, where it is cached.
+"""The built-in job kinds: search, analytics, entity table and export.
 
-Every runner is one of the contracts selectors the synchronous chip endpoints call, so
-there is one implementation of "search", "aggregates" and "entity table".
+Each runner is one of the contracts selectors the synchronous chip endpoints call, so
+there is one implementation of "search", "aggregates" and "entity table". Adding a kind
+is one more declaration here (or in any module listed in ``EXTRA_JOB_KINDS``) plus its
+selector; routes, schema, queue, task and dashboard follow from the registry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from rest_framework import serializers
-
-from contracts.filters import ContractFilters
 from contracts.selectors import contract_aggregates, contract_search, entity_table
 from contracts.serializers import (
     ChipAggregatesRequestSerializer,
@@ -20,79 +17,82 @@ from contracts.serializers import (
     EntityTableRequestSerializer,
 )
 
-from .exports import export_contracts
-from .models import Job, JobKind
+from .exports import export_contracts, export_path
+from .registry import JobKindSpec, RunContext, register
 from .serializers import ExportRequestSerializer
 
-ProgressCallback = Callable[[int, int, str], None]
-Runner = Callable[[Job | None, dict[str, Any], ProgressCallback], Any]
 
-
-def _run_search(job: Job | None, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
+def _run_search(params: dict[str, Any], context: RunContext) -> Any:
     # One indexed query (count + page): there is no partial progress worth reporting.
     return contract_search(**params)
 
 
-def _run_analytics(job: Job | None, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
-    return contract_aggregates(**params, on_progress=on_progress)
+def _run_analytics(params: dict[str, Any], context: RunContext) -> Any:
+    return contract_aggregates(**params, on_progress=context.on_progress)
 
 
-def _run_analytics_table(job: Job | None, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
-    return entity_table(**params, on_progress=on_progress)
+def _run_entity_table(params: dict[str, Any], context: RunContext) -> Any:
+    return entity_table(**params, on_progress=context.on_progress)
 
 
-def _run_export(job: Job | None, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
-    assert job is not None, "an export writes a file that belongs to its job"
-    return export_contracts(job=job, filters=params["filters"], on_progress=on_progress)
-
-
-@dataclass(frozen=True)
-class JobKindSpec:
-    kind: JobKind
-    label: str
-    cache_prefix: str
-    request_serializer: type[serializers.Serializer]
-    runner: Runner
-    # Results that belong to one user (an export file) are cached per user.
-    per_user: bool = False
-
-    def parse(self, payload: Any) -> dict[str, Any]:
-        """Validated arguments for the runner; raises a DRF ValidationError (a 400) on bad input."""
-        serializer = self.request_serializer(data=payload)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
-    @staticmethod
-    def canonical(params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            key: value.canonical() if isinstance(value, ContractFilters) else value
-            for key, value in params.items()
-        }
-
-    def run(self, *, job: Job | None, params: dict[str, Any], on_progress: ProgressCallback) -> Any:
-        return self.runner(job, params, on_progress)
-
-
-JOB_KINDS: dict[str, JobKindSpec] = {
-    spec.kind: spec
-    for spec in (
-        JobKindSpec(JobKind.SEARCH, "Search task", "search", ChipSearchRequestSerializer, _run_search),
-        JobKindSpec(
-            JobKind.ANALYTICS, "Analytics task", "analytics", ChipAggregatesRequestSerializer, _run_analytics
-        ),
-        JobKindSpec(
-            JobKind.ANALYTICS_TABLE,
-            "Analytics table task",
-            "analytics_table",
-            EntityTableRequestSerializer,
-            _run_analytics_table,
-        ),
-        JobKindSpec(
-            JobKind.EXPORT, "Export task", "export", ExportRequestSerializer, _run_export, per_user=True
-        ),
+def _run_export(params: dict[str, Any], context: RunContext) -> Any:
+    if context.job_id is None:
+        raise ValueError("An export writes a file that belongs to its job; it cannot run without one.")
+    result = export_contracts(
+        job_id=context.job_id, filters=params["filters"], on_progress=context.on_progress
     )
-}
+    context.keep_file(export_path(context.job_id).name)
+    return result
 
 
-def job_kind(kind: str) -> JobKindSpec:
-    return JOB_KINDS[kind]
+SEARCH = register(
+    JobKindSpec(
+        name="search",
+        label="Search",
+        slug="search",
+        request_serializer=ChipSearchRequestSerializer,
+        runner=_run_search,
+        summary="Queue a contract search",
+        warm_payloads=({"filters": {}},),
+    )
+)
+ANALYTICS = register(
+    JobKindSpec(
+        name="analytics",
+        label="Analytics",
+        slug="analytics",
+        request_serializer=ChipAggregatesRequestSerializer,
+        runner=_run_analytics,
+        summary="Queue the analytics aggregates",
+        warm_payloads=({"filters": {}},),
+    )
+)
+ENTITY_TABLE = register(
+    JobKindSpec(
+        name="entity_table",
+        label="Entity table",
+        slug="entity-table",
+        request_serializer=EntityTableRequestSerializer,
+        runner=_run_entity_table,
+        summary="Queue a per-entity table (contractors, organizations, areas or categories)",
+        warm_payloads=({"filters": {}, "entity_type": "contractor"},),
+        # Its first names: jobs stored before the rename are migrated, clients may still
+        # filter by the old name and post to the old URL.
+        name_aliases=("analytics_table",),
+        slug_aliases=("analytics-paginated",),
+    )
+)
+EXPORT = register(
+    JobKindSpec(
+        name="export",
+        label="Export",
+        slug="export",
+        request_serializer=ExportRequestSerializer,
+        runner=_run_export,
+        summary="Queue a CSV export of every matching contract",
+        # Exports read every matching row; on their own queue they never starve interactive jobs.
+        queue="exports",
+        per_user=True,
+        writes_file=True,
+    )
+)

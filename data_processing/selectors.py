@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .exceptions import JobNotFound
-from .models import ACTIVE_STATES, RUNNING_STATES, Job, JobKind, JobState
+from .models import ACTIVE_STATES, RUNNING_STATES, Job, JobState
+from .registry import canonical_kind, job_kind, job_kinds
 
 TYPICAL_DURATION_SAMPLE = 50
 TYPICAL_DURATION_CACHE_SECONDS = 60
@@ -79,7 +80,7 @@ def job_eta_seconds(job: Job) -> int | None:
 def job_status(job: Job) -> dict[str, Any]:
     """The status document of SPEC section 4, plus links and an ETA."""
     download_url = None
-    if job.kind == JobKind.EXPORT and job.state == JobState.SUCCESS:
+    if job_writes_file(job) and job.state == JobState.SUCCESS:
         download_url = reverse("job-download", args=[job.id])
     return {
         "task_id": str(job.id),
@@ -99,3 +100,22 @@ def job_status(job: Job) -> dict[str, Any]:
         "result_url": f"{reverse('job-result')}?cache_key={job.cache_key}",
         "download_url": download_url,
     }
+
+
+def job_writes_file(job: Job) -> bool:
+    """Whether the job's kind leaves a file to download (False for a kind no longer declared)."""
+    kind = canonical_kind(job.kind)
+    return kind is not None and job_kind(kind).writes_file
+
+
+def job_kinds_catalogue() -> list[dict[str, Any]]:
+    """Every job kind with its label and submit URL: what the dashboard and clients read."""
+    return [
+        {
+            "kind": spec.name,
+            "label": spec.label,
+            "submit_url": reverse(f"job-submit-{spec.slug}"),
+            "aliases": list(spec.name_aliases),
+        }
+        for spec in job_kinds()
+    ]

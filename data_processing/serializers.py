@@ -8,7 +8,8 @@ from rest_framework import serializers
 
 from contracts.serializers import FilteredRequestSerializer
 
-from .models import JobKind, JobState
+from .models import JobState
+from .registry import canonical_kind
 
 
 class ExportRequestSerializer(FilteredRequestSerializer):
@@ -37,7 +38,7 @@ class SubmitCachedSerializer(serializers.Serializer):
 
 class JobStatusSerializer(serializers.Serializer):
     task_id = serializers.UUIDField(source="id")
-    kind = serializers.ChoiceField(choices=JobKind.choices)
+    kind = serializers.CharField(help_text="A job kind, as listed by `GET kinds/`.")
     state = serializers.ChoiceField(choices=JobState.choices)
     status = serializers.CharField(source="message")
     progress = serializers.IntegerField()
@@ -59,7 +60,20 @@ class JobStatusSerializer(serializers.Serializer):
 
 class JobListQuerySerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=JobState.choices, required=False)
-    kind = serializers.ChoiceField(choices=JobKind.choices, required=False)
+    kind = serializers.CharField(required=False, help_text="A job kind (or an old name of one).")
+
+    def validate_kind(self, value: str) -> str:
+        kind = canonical_kind(value)
+        if kind is None:
+            raise serializers.ValidationError(f'"{value}" is not a job kind; see GET kinds/.')
+        return kind
+
+
+class JobKindSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    submit_url = serializers.CharField()
+    aliases = serializers.ListField(child=serializers.CharField(), help_text="Old names of this kind.")
 
 
 class ResultQuerySerializer(serializers.Serializer):

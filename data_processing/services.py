@@ -13,20 +13,27 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from contracts.filters import ContractFilters
 from contracts.models import DatasetVersion
 
 from . import events, result_cache
 from .cache_keys import cache_key_for, fingerprint_for
 from .exceptions import IdempotencyKeyReused, JobAlreadyFinished
-from .kinds import job_kind
-from .models import ACTIVE_STATES, RUNNING_STATES, Job, JobKind, JobState
+from .exports import export_directory
+from .models import ACTIVE_STATES, RUNNING_STATES, Job, JobState
 from .progress import ProgressReporter
+from .registry import JobKindSpec, RunContext, job_kind, job_kinds
+
+# The one Celery task that runs a job of any kind (``tasks.run_job_task``), sent by name:
+# the task module imports this one, never the other way round.
+RUN_JOB_TASK = "data_processing.run_job"
 
 logger = logging.getLogger(__name__)
 
@@ -45,22 +52,22 @@ class Submission:
 
 
 def job_submit(
-    *, owner: AbstractBaseUser, kind: JobKind, payload: Any, idempotency_key: str | None = None
+    *, owner: AbstractBaseUser, kind: str, payload: Any, idempotency_key: str | None = None
 ) -> Submission:
     """Validate a request and answer it from cache, by joining an identical job, or by queueing one."""
     spec = job_kind(kind)
     params = spec.parse(payload)
-    fingerprint = request_fingerprint(kind, params, owner=owner)
+    fingerprint = request_fingerprint(spec, params, owner=owner)
 
     if idempotency_key:
         replay = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
         if replay is not None:
             return _replay(replay, fingerprint)
 
-    cache_key = cache_key_for(spec.cache_prefix, fingerprint, DatasetVersion.current())
+    cache_key = cache_key_for(spec.prefix, fingerprint, DatasetVersion.current())
     fields = {
         "owner": owner,
-        "kind": kind,
+        "kind": spec.name,
         "params": payload,  # as received and validated; the task parses it again
         "cache_key": cache_key,
         "fingerprint": fingerprint,
@@ -99,7 +106,7 @@ def job_submit(
 
     try:
         with transaction.atomic():
-            job = Job.objects.create(**fields, message=f"{spec.label} has been queued.")
+            job = Job.objects.create(**fields, message=f"{spec.label} task has been queued.")
             # Enqueue only once the row is committed, or a fast worker could miss it.
             transaction.on_commit(lambda: job_enqueue(job))
     except IntegrityError:
@@ -115,38 +122,29 @@ def job_submit(
     return Submission(job=job)
 
 
-def request_fingerprint(kind: str, params: dict[str, Any], *, owner: AbstractBaseUser | None) -> str:
+def request_fingerprint(spec: JobKindSpec, params: dict[str, Any], *, owner: AbstractBaseUser | None) -> str:
     """Identity of a validated request; per user for kinds whose results are private."""
-    spec = job_kind(kind)
-    canonical = spec.canonical(params)
+    canonical = {
+        key: value.canonical() if isinstance(value, ContractFilters) else value
+        for key, value in params.items()
+    }
     if spec.per_user:
         canonical = {**canonical, "owner": owner.pk if owner else None}
-    return fingerprint_for(kind, canonical)
-
-
-# What the dashboard asks for first: kept in the cache by beat so nobody waits for it.
-DEFAULT_REQUESTS: tuple[tuple[JobKind, dict[str, Any]], ...] = (
-    (JobKind.ANALYTICS, {"filters": {}}),
-    (JobKind.SEARCH, {"filters": {}}),
-    (JobKind.ANALYTICS_TABLE, {"filters": {}, "entity_type": "contractor"}),
-)
+    return fingerprint_for(spec.name, canonical)
 
 
 def results_warm_defaults() -> list[str]:
-    """Compute the default dashboard answers into the cache; returns their cache keys."""
+    """Compute each kind's ``warm_payloads`` (what the dashboard asks for first) into the
+    cache, so nobody waits for them; returns their cache keys."""
     version = DatasetVersion.current()
     keys = []
-    for kind, payload in DEFAULT_REQUESTS:
-        spec = job_kind(kind)
-        params = spec.parse(payload)
-        cache_key = cache_key_for(spec.cache_prefix, request_fingerprint(kind, params, owner=None), version)
-        result_cache.result_set(cache_key, spec.run(job=None, params=params, on_progress=_ignore_progress))
-        keys.append(cache_key)
+    for spec in job_kinds():
+        for payload in spec.warm_payloads:
+            params = spec.parse(payload)
+            cache_key = cache_key_for(spec.prefix, request_fingerprint(spec, params, owner=None), version)
+            result_cache.result_set(cache_key, spec.run(params))
+            keys.append(cache_key)
     return keys
-
-
-def _ignore_progress(done: int, total: int, message: str) -> None:
-    return None
 
 
 def _replay(job: Job, fingerprint: str) -> Submission:
@@ -162,10 +160,16 @@ def _replay(job: Job, fingerprint: str) -> Submission:
 def job_enqueue(job: Job) -> bool:
     """Hand the job to the broker. If the broker is down the job stays PENDING and the
     sweeper (``jobs_recover``) queues it again later, so it is delayed, never lost."""
-    from .tasks import task_for_kind
-
     try:
-        task_for_kind(job.kind).apply_async(args=[str(job.id)], task_id=str(job.id))
+        # ignore_result: the job row is the record (see tasks.JobTask), so the web process
+        # must not subscribe to a result channel nobody reads.
+        current_app.send_task(
+            RUN_JOB_TASK,
+            args=[str(job.id)],
+            task_id=str(job.id),
+            queue=job_kind(job.kind).queue,
+            ignore_result=True,
+        )
     except Exception as exc:
         logger.warning("Could not queue job %s: broker unavailable (%s)", job.id, type(exc).__name__)
         Job.objects.filter(id=job.id, state=JobState.PENDING).update(
@@ -210,21 +214,31 @@ def job_run(job_id: str, *, redelivered: bool = False) -> None:
     if job is None:
         return
     spec = job_kind(job.kind)
+    context = RunContext(job_id=str(job.id), on_progress=ProgressReporter(job))
     if not result_cache.result_exists(job.cache_key):
-        reporter = ProgressReporter(job)
-        data = spec.run(job=job, params=spec.parse(job.params), on_progress=reporter)
+        data = spec.run(spec.parse(job.params), context)
         result_cache.result_set(job.cache_key, data)
-    job_succeed(job)
+    job_succeed(job, result_file=context.result_file)
 
 
-def job_succeed(job: Job) -> None:
+def job_succeed(job: Job, *, result_file: str = "") -> None:
     now = timezone.now()
+    file_field = {"result_file": result_file} if result_file else {}
     updated = Job.objects.filter(id=job.id, state__in=RUNNING_STATES).update(
-        state=JobState.SUCCESS, progress=100, message="Complete.", error="", completed_at=now, updated_at=now
+        state=JobState.SUCCESS,
+        progress=100,
+        message="Complete.",
+        error="",
+        completed_at=now,
+        updated_at=now,
+        **file_field,
     )
     if updated:
         job.refresh_from_db()
         events.publish_job_update(job)
+    elif result_file:
+        # Cancelled while finishing: still record the file, so the cleanup deletes it.
+        Job.objects.filter(id=job.id).update(result_file=result_file)
 
 
 def job_fail(job_id: str, error: str) -> None:
@@ -260,10 +274,8 @@ def job_cancel(*, job: Job) -> Job:
     if not updated:
         job.refresh_from_db()
         raise JobAlreadyFinished(f"The job has already finished with state {job.state}; nothing to cancel.")
-    from config.celery_app import app
-
     try:
-        app.control.revoke(str(job.id), terminate=True, signal="SIGTERM")
+        current_app.control.revoke(str(job.id), terminate=True, signal="SIGTERM")
     except Exception as exc:
         logger.warning(
             "Revoke broadcast for job %s failed (%s); the job row already says REVOKED",
@@ -299,11 +311,9 @@ def jobs_recover() -> int:
 
 def jobs_cleanup() -> tuple[int, int]:
     """Delete export files past the result lifetime and job records past the retention."""
-    from .exports import export_directory
-
     now = timezone.now()
     expired = Job.objects.filter(
-        kind=JobKind.EXPORT, completed_at__lt=now - timedelta(seconds=settings.RESULT_CACHE_TIMEOUT)
+        completed_at__lt=now - timedelta(seconds=settings.RESULT_CACHE_TIMEOUT)
     ).exclude(result_file="")
     files = 0
     for job in expired:

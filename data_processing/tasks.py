@@ -1,4 +1,5 @@
-"""Celery tasks: thin wrappers that take a job id, run the job service, and own the retry policy.
+"""Celery tasks: one task runs a job of any kind (the job row names its kind), plus the
+periodic maintenance; each is a thin wrapper over a service and owns the retry policy.
 
 Retries (at most 2, with exponential backoff) are only for transient faults: a dropped
 database or Redis connection. Bad input never reaches a worker (it is refused at submit),
@@ -21,7 +22,6 @@ from config.errors import flatten_errors
 
 from . import services
 from .exceptions import JobCancelled
-from .models import JobKind
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, redis.ConnectionError, red
 
 class JobTask(Task):
     max_retries = 2
+    # A job whose worker dies mid-run goes back to the queue; the task claims its job with a
+    # conditional update, so running one twice is harmless.
     acks_late = True
     reject_on_worker_lost = True
     # The Job row holds state, progress and errors, and the result lives under its cache key.
@@ -91,23 +93,9 @@ def _reset_db_connections() -> None:
         connection.close()
 
 
-@shared_task(bind=True, base=JobTask, name="data_processing.search")
-def search_task(self: JobTask, job_id: str) -> None:
-    self.run_job(job_id)
-
-
-@shared_task(bind=True, base=JobTask, name="data_processing.analytics")
-def analytics_task(self: JobTask, job_id: str) -> None:
-    self.run_job(job_id)
-
-
-@shared_task(bind=True, base=JobTask, name="data_processing.analytics_table")
-def analytics_table_task(self: JobTask, job_id: str) -> None:
-    self.run_job(job_id)
-
-
-@shared_task(bind=True, base=JobTask, name="data_processing.export")
-def export_task(self: JobTask, job_id: str) -> None:
+@shared_task(bind=True, base=JobTask, name=services.RUN_JOB_TASK)
+def run_job_task(self: JobTask, job_id: str) -> None:
+    """Run the job ``job_id``, whatever its kind: the job row says what to run."""
     self.run_job(job_id)
 
 
@@ -125,15 +113,3 @@ def warm_default_results_task() -> list[str]:
 def cleanup_jobs_task() -> dict[str, int]:
     files, jobs = services.jobs_cleanup()
     return {"export_files_removed": files, "jobs_removed": jobs}
-
-
-_TASKS = {
-    JobKind.SEARCH: search_task,
-    JobKind.ANALYTICS: analytics_task,
-    JobKind.ANALYTICS_TABLE: analytics_table_task,
-    JobKind.EXPORT: export_task,
-}
-
-
-def task_for_kind(kind: str) -> Task:
-    return _TASKS[JobKind(kind)]

@@ -208,7 +208,9 @@ def start_worker(
     raise RuntimeError(f"Celery worker did not start:\n{worker.output()[-3000:]}")
 
 
-def start_asgi_server(name: str = "asgi") -> tuple[LiveProcess, str]:
+def start_asgi_server(
+    name: str = "asgi", *, extra_env: dict[str, str] | None = None
+) -> tuple[LiveProcess, str]:
     port = _free_port()
     server = LiveProcess(
         name,
@@ -222,7 +224,7 @@ def start_asgi_server(name: str = "asgi") -> tuple[LiveProcess, str]:
             "--port",
             str(port),
         ],
-        _child_env(),
+        _child_env(extra_env),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -266,9 +268,11 @@ def live_db(transactional_db):
     from config.authentication import clear_token_cache
 
     clear_token_cache()
+    from data_processing.registry import job_kinds
+
     # Not FLUSHDB: the broker shares this database and keeps its queue bindings there.
     client = redis_lib.Redis.from_url(settings.REDIS_URL)
-    for pattern in ("search:*", "analytics:*", "analytics_table:*", "export:*", ":1:*"):
+    for pattern in (*(f"{spec.prefix}:*" for spec in job_kinds()), ":1:*"):
         for key in client.scan_iter(pattern):
             client.delete(key)
     yield
@@ -307,3 +311,20 @@ def worker_factory(django_db_setup, django_db_blocker, _clean_redis):
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def asgi_server_factory(django_db_setup, django_db_blocker, _clean_redis):
+    """Start extra ASGI servers (other settings); each call returns "host:port"; all are
+    stopped afterwards."""
+    started: list[LiveProcess] = []
+
+    def start(name: str, **kwargs) -> str:
+        with django_db_blocker.unblock():
+            server, address = start_asgi_server(name, **kwargs)
+        started.append(server)
+        return address
+
+    yield start
+    for server in started:
+        server.stop()

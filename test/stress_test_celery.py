@@ -43,7 +43,7 @@ TASK_TYPES = {
     # --task-type: (URL segment of the submit endpoint, job kind in the job list)
     "search": ("search", "search"),
     "analytics": ("analytics", "analytics"),
-    "analytics-paginated": ("analytics-paginated", "analytics_table"),
+    "analytics-paginated": ("analytics-paginated", "entity_table"),
     "export": ("export", "export"),
 }
 SUCCESS = "SUCCESS"

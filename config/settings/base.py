@@ -111,7 +111,9 @@ CACHES = {
     }
 }
 # How long a job's result stays in the cache; the job record itself lives on.
-RESULT_CACHE_TIMEOUT = env.int("RESULT_CACHE_TIMEOUT", default=env.int("CELERY_RESULT_EXPIRES", default=1800))
+# How long Celery keeps a task's own result; only the maintenance tasks store one.
+CELERY_RESULT_EXPIRES = env.int("CELERY_RESULT_EXPIRES", default=1800)
+RESULT_CACHE_TIMEOUT = env.int("RESULT_CACHE_TIMEOUT", default=CELERY_RESULT_EXPIRES)
 
 CHANNEL_LAYERS = {
     "default": {
@@ -129,7 +131,6 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL)
 # ASGI each request runs in a new thread, and a per-thread backend meant a new Redis
 # connection per submitted job (SPEC section 7, trap 1).
 CELERY_RESULT_BACKEND_THREAD_SAFE = True
-CELERY_RESULT_EXPIRES = env.int("CELERY_RESULT_EXPIRES", default=1800)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=900)
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=4)
@@ -137,12 +138,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
-# A job whose worker dies mid-run goes back to the queue; tasks claim their job with a
-# conditional update, so running one twice is harmless.
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Late acknowledgement is set on the job task itself (data_processing.tasks.JobTask).
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -159,16 +156,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # hard time limit or a long job would be handed to a second worker while still running.
 # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+# Jobs go to the queue their kind declares (data_processing/kinds.py); the rest go here.
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
-# Exports read every matching row; on their own queue they never starve interactive jobs.
-CELERY_TASK_ROUTES = {"data_processing.export": {"queue": "exports"}}
 CELERY_BEAT_SCHEDULE = {
     "recover-lost-jobs": {"task": "data_processing.recover_jobs", "schedule": 60.0},
     "cleanup-expired-jobs": {"task": "data_processing.cleanup_jobs", "schedule": 600.0},
-    # Refresh the dashboard's first answers well before they expire (seed 000's scheduled runs).
+    # Refresh the dashboard's first answers well before they leave the result cache.
     "warm-default-results": {
         "task": "data_processing.warm_default_results",
-        "schedule": max(60.0, env.int("CELERY_RESULT_EXPIRES", default=1800) / 2),
+        "schedule": max(60.0, RESULT_CACHE_TIMEOUT / 2),
     },
 }
 

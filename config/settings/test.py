@@ -28,3 +28,6 @@ JOB_PROGRESS_MIN_INTERVAL = 0.05
 JOB_RETRY_BACKOFF_SECONDS = 0.5
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 STATIC_ROOT = None  # as in local settings: served from the apps, never collected
+# Job kinds declared by a test module (dotted paths to a JobKindSpec), so the worker and
+# server processes a test starts know a kind that exists only in the tests.
+EXTRA_JOB_KINDS = env.list("TEST_EXTRA_JOB_KINDS", default=[])

@@ -10,7 +10,7 @@ from job_helpers import wait_for_state
 from data_processing.models import JobState
 
 TASKS = "/api/v1/data-processing/tasks"
-SUBMIT_KINDS = ("search", "analytics", "analytics-paginated", "export")
+SUBMIT_KINDS = ("search", "analytics", "entity-table", "analytics-paginated", "export")
 
 
 def submit(client, kind: str, body):
@@ -130,6 +130,7 @@ def test_the_openapi_schema_documents_the_job_endpoints(alice_client):
     for path in (
         "search/",
         "analytics/",
+        "entity-table/",
         "analytics-paginated/",
         "export/",
         "status/",

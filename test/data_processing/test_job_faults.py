@@ -20,7 +20,7 @@ from config.celery_app import app as celery_app
 from data_processing import services
 from data_processing.apis import JobSubmitThrottle
 from data_processing.models import Job, JobState
-from data_processing.tasks import analytics_task
+from data_processing.tasks import run_job_task
 
 pytestmark = [pytest.mark.integration]
 
@@ -116,7 +116,7 @@ def test_a_job_over_its_soft_time_limit_fails_with_a_clear_error(alice, sample_c
         fingerprint="g" * 64,
     )
     with table_lock():
-        analytics_task.apply_async(args=[str(job.id)], task_id=str(job.id), soft_time_limit=1, time_limit=30)
+        run_job_task.apply_async(args=[str(job.id)], task_id=str(job.id), soft_time_limit=1, time_limit=30)
         job = wait_for_state(str(job.id), JobState.FAILURE, timeout=20)
 
     assert "time limit of 1" in job.error

@@ -17,7 +17,7 @@ SUBMITS = [
     ("search", "/api/v1/contracts/chip-search/", SEARCH),
     ("analytics", "/api/v1/contracts/chip-aggregates/", {"filters": {"time_ranges": ["2023"]}, "top_n": 3}),
     (
-        "analytics-paginated",
+        "entity-table",
         "/api/v1/contracts/chip-aggregates-paginated/",
         {"filters": {}, "entity_type": "contractor", "page": 1, "page_size": 2, "ordering": "name"},
     ),
@@ -41,7 +41,7 @@ def test_a_job_runs_on_the_worker_and_its_result_equals_the_synchronous_answer(
     assert response.status_code == 202, response.json()
     queued = response.json()
     assert queued["status"] == "queued"
-    assert queued["cache_key"].startswith(kind.replace("-paginated", "_table").replace("-", "_") + ":")
+    assert queued["cache_key"].startswith(kind.replace("-", "_") + ":")
     assert response["Location"] == f"/api/v1/data-processing/tasks/status/?task_id={queued['task_id']}"
     assert int(response["Retry-After"]) >= 1
 

@@ -25,14 +25,14 @@ import pytest
 from job_helpers import dsn
 
 from contracts.models import Area, BusinessCategory, Contract, Contractor, Organization
-from data_processing.kinds import job_kind
+from data_processing.registry import job_kind
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "test" / "stress_test_celery.py"
 KINDS = {
     "search": "search",
     "analytics": "analytics",
-    "analytics-paginated": "analytics_table",
+    "analytics-paginated": "entity_table",
     "export": "export",
 }
 

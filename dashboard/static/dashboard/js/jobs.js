@@ -4,14 +4,11 @@
 
 import { ApiError, NetworkError, UNREACHABLE_MESSAGE, get, post } from "./api.js";
 
-const BASE = "/api/v1/data-processing/tasks";
-
-export const SUBMIT_URLS = {
-  search: `${BASE}/search/`,
-  analytics: `${BASE}/analytics/`,
-  analytics_table: `${BASE}/analytics-paginated/`,
-  export: `${BASE}/export/`,
-};
+// The job kinds (kind → {label, submit_url}), rendered into the page from the server's
+// job-kind registry, the same list `GET /api/v1/data-processing/kinds/` answers.
+export const JOB_KINDS = new Map(
+  JSON.parse(document.getElementById("job-kinds").textContent).map((spec) => [spec.kind, spec]),
+);
 
 export const ACTIVE_STATES = new Set(["PENDING", "STARTED", "PROGRESS", "RETRY"]);
 export const TERMINAL_STATES = new Set(["SUCCESS", "FAILURE", "REVOKED"]);
@@ -170,7 +167,7 @@ export async function fetchResult(cacheKey) {
  */
 export async function runJob(socket, kind, body, { onUpdate = () => {}, onSubmitted = () => {} } = {}) {
   onUpdate({ state: "SUBMITTING", progress: 0, status: "Submitting…" });
-  const { body: answer } = await post(SUBMIT_URLS[kind], body);
+  const { body: answer } = await post(JOB_KINDS.get(kind).submit_url, body);
   if (answer.status === "cached") {
     onUpdate({ state: "SUCCESS", progress: 100, status: "Loaded from cache." });
     return { data: answer.data, taskId: answer.task_id, cached: true };

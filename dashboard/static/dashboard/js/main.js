@@ -191,7 +191,7 @@ function runAnalytics(request) {
 
 function runEntities(request) {
   entityRequest = request;
-  return runInPanel(panels.entities, "analytics_table", request, {
+  return runInPanel(panels.entities, "entity_table", request, {
     done: (data) => `Entity table complete: ${count(data.pagination.total_count)} rows.`,
     render: (data) => showEntities(data, request),
   });
@@ -237,7 +237,7 @@ function showJobResult(job, data) {
   const remembered = rememberedRequest(job.task_id);
   const request = remembered ? remembered.body : null;
   emptyState.hidden = true;
-  const panel = { search: panels.search, analytics: panels.analytics, analytics_table: panels.entities, export: panels.export }[
+  const panel = { search: panels.search, analytics: panels.analytics, entity_table: panels.entities, export: panels.export }[
     job.kind
   ];
   const token = panel.begin();
@@ -247,7 +247,7 @@ function showJobResult(job, data) {
     showSearch(data, request);
   } else if (job.kind === "analytics") {
     renderAnalytics(panel.body, data);
-  } else if (job.kind === "analytics_table") {
+  } else if (job.kind === "entity_table") {
     entityRequest = request;
     showEntities(data, request);
   } else {

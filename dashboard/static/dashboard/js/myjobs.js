@@ -4,18 +4,11 @@
 
 import { ApiError, NetworkError, UNREACHABLE_MESSAGE, del, get } from "./api.js";
 import { h, timestamp } from "./format.js";
-import { ACTIVE_STATES, JobFailed, ResultExpired, fetchResult, jobUrl } from "./jobs.js";
+import { ACTIVE_STATES, JOB_KINDS, JobFailed, ResultExpired, fetchResult, jobUrl } from "./jobs.js";
 
 const LIST_URL = "/api/v1/data-processing/tasks/?page_size=10";
 const REFRESH_DELAY_MS = 400;
 const POLL_WHILE_SOCKET_DOWN_MS = 3000;
-
-export const KIND_LABELS = {
-  search: "Search",
-  analytics: "Analytics",
-  analytics_table: "Entity table",
-  export: "Export",
-};
 
 const STATE_LABELS = {
   PENDING: "Queued",
@@ -136,7 +129,7 @@ export class MyJobsPanel {
   }
 
   item(job) {
-    const kind = KIND_LABELS[job.kind] || job.kind;
+    const kind = JOB_KINDS.get(job.kind)?.label || job.kind;
     const progress = job.state === "SUCCESS" ? 100 : Math.round(Number(job.progress) || 0);
     const note = this.notes.get(job.task_id);
     return h(
