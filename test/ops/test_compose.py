@@ -140,9 +140,9 @@ def option(args: list[str], *names: str) -> str:
 
 
 def known_queues() -> set[str]:
-    return {settings.CELERY_TASK_DEFAULT_QUEUE} | {
-        route["queue"] for route in settings.CELERY_TASK_ROUTES.values() if "queue" in route
-    }
+    from data_processing.registry import job_kinds
+
+    return {settings.CELERY_TASK_DEFAULT_QUEUE} | {spec.queue for spec in job_kinds()}
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
