@@ -2,6 +2,10 @@
 
 Every error response, whatever raised it, has the body
 ``{"status": "error", "code": str, "message": str, "errors": {dotted.field: [str]}}``.
+A result that is not there to give (not ready, failed, cancelled, expired) is answered by
+raising its named exception too; its ``status`` says which (``"not_ready"``, ``"failed"``…)
+and ``extra`` adds what a client needs (the job's ``state``, ``progress``, ``task_id``).
+Views never build these bodies: they raise, and ``api_exception_handler`` renders.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -23,6 +28,8 @@ class ApplicationError(Exception):
 
     status_code = 400
     code = "application_error"
+    # The body's "status": "error" unless the subclass names a more precise outcome.
+    status = "error"
 
     def __init__(
         self,
@@ -39,8 +46,22 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
-def error_body(code: str, message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    return {"status": "error", "code": code, "message": message, "errors": errors or {}}
+def error_body(
+    code: str, message: str, errors: dict[str, list[str]] | None = None, *, status: str = "error"
+) -> dict[str, Any]:
+    return {"status": status, "code": code, "message": message, "errors": errors or {}}
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The error body, for the OpenAPI schema."""
+
+    status = serializers.CharField(help_text='"error", or the outcome a named exception reports.')
+    code = serializers.CharField(help_text="Stable, machine-readable.")
+    message = serializers.CharField(help_text="For people.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Problems per dotted field name (`filters.page_size`); empty when none.",
+    )
 
 
 def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -64,7 +85,7 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, ApplicationError):
-        body = error_body(exc.code, exc.message, exc.errors) | exc.extra
+        body = error_body(exc.code, exc.message, exc.errors, status=exc.status) | exc.extra
         return Response(body, status=exc.status_code, headers=exc.headers)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()

@@ -5,7 +5,6 @@ Views are thin: validate the query, call one service or selector, shape the resp
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.pagination import PageNumberPagination
@@ -14,18 +13,20 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from config.errors import ApplicationError
+from config.errors import ApplicationError, ErrorSerializer
 
-from . import result_cache, selectors, services
-from .exceptions import ExportFileGone
+from . import selectors, services
+from .exceptions import ExportFileGone, ExportNotReady, NoFileToDownload
 from .exports import export_directory
-from .models import ACTIVE_STATES, JobState
+from .models import JobState
 from .registry import JobKindSpec
 from .serializers import (
     JobKindSerializer,
     JobListQuerySerializer,
+    JobResultSerializer,
     JobStatusSerializer,
     ResultQuerySerializer,
+    ResultUnavailableSerializer,
     StatusQuerySerializer,
     SubmitCachedSerializer,
     SubmitQueuedSerializer,
@@ -80,8 +81,9 @@ def idempotency_key_from(request: Request) -> str | None:
 _SUBMIT_RESPONSES = {
     200: OpenApiResponse(SubmitCachedSerializer, description="The result was cached: here it is."),
     202: OpenApiResponse(SubmitQueuedSerializer, description="Queued (or joined an identical queued job)."),
-    400: OpenApiResponse(description="Invalid input; `errors` names each bad field."),
-    429: OpenApiResponse(description="Too many submissions; see Retry-After."),
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input; `errors` names each bad field."),
+    422: OpenApiResponse(ErrorSerializer, description="The Idempotency-Key was used with another request."),
+    429: OpenApiResponse(ErrorSerializer, description="Too many submissions; see Retry-After."),
 }
 
 
@@ -143,55 +145,28 @@ class JobResultApi(APIView):
         parameters=[ResultQuerySerializer],
         summary="A job's result, by cache key",
         responses={
-            200: OpenApiResponse(description='{"status": "success", "cache_key", "data"}'),
-            202: OpenApiResponse(description='{"status": "not_ready", "message", "state", "progress"}'),
-            404: OpenApiResponse(description="No job of yours has this cache key."),
-            409: OpenApiResponse(description='{"status": "failed" | "revoked", "code", "message", "error"}'),
-            410: OpenApiResponse(description='{"status": "expired", "code", "message"}: submit again.'),
+            200: OpenApiResponse(JobResultSerializer, description="Ready."),
+            202: OpenApiResponse(
+                ResultUnavailableSerializer,
+                description='Still queued or running (`status` "not_ready", `state`, `progress`); '
+                "see Retry-After.",
+            ),
+            404: OpenApiResponse(ErrorSerializer, description="No job of yours has this cache key."),
+            409: OpenApiResponse(
+                ResultUnavailableSerializer,
+                description='The job failed (`status` "failed", `code` "job_failed", `error`) or was '
+                'cancelled (`status` "revoked", `code` "job_revoked").',
+            ),
+            410: OpenApiResponse(
+                ResultUnavailableSerializer,
+                description='The result expired (`status` "expired", `code` "result_expired"): submit again.',
+            ),
         },
     )
     def get(self, request: Request) -> Response:
         query = ResultQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        cache_key = query.validated_data["cache_key"]
-        job = selectors.job_latest_for_cache_key(owner=request.user, cache_key=cache_key)
-        data = result_cache.result_get(cache_key)
-        if data is not None:
-            return Response({"status": "success", "cache_key": cache_key, "data": data})
-        if job.state in ACTIVE_STATES:
-            body = {
-                "status": "not_ready",
-                "message": "Result not available yet; the job is still running.",
-                "state": job.state,
-                "progress": job.progress,
-                "task_id": str(job.id),
-            }
-            return Response(body, status=202, headers={"Retry-After": "1"})
-        if job.state == JobState.FAILURE:
-            body = {
-                "status": "failed",
-                "code": "job_failed",
-                "message": "The job failed.",
-                "error": job.error,
-                "task_id": str(job.id),
-            }
-            return Response(body, status=409)
-        if job.state == JobState.REVOKED:
-            body = {
-                "status": "revoked",
-                "code": "job_revoked",
-                "message": "The job was cancelled.",
-                "task_id": str(job.id),
-            }
-            return Response(body, status=409)
-        body = {
-            "status": "expired",
-            "code": "result_expired",
-            "message": f"The result expired (results are kept {settings.RESULT_CACHE_TIMEOUT} s); "
-            "submit the request again.",
-            "task_id": str(job.id),
-        }
-        return Response(body, status=410)
+        return Response(selectors.job_result(owner=request.user, cache_key=query.validated_data["cache_key"]))
 
 
 class JobPagination(PageNumberPagination):
@@ -204,6 +179,8 @@ class JobListApi(APIView):
     @extend_schema(
         parameters=[
             JobListQuerySerializer,
+            JobResultSerializer,
+            ResultUnavailableSerializer,
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
@@ -227,8 +204,8 @@ class JobDetailApi(APIView):
     @extend_schema(
         responses={
             200: JobStatusSerializer,
-            404: OpenApiResponse(description="Unknown job."),
-            409: OpenApiResponse(description="The job already finished."),
+            404: OpenApiResponse(ErrorSerializer, description="Unknown job."),
+            409: OpenApiResponse(ErrorSerializer, description="The job already finished (`job_finished`)."),
         },
         summary="Cancel a queued or running job",
     )
@@ -241,16 +218,22 @@ class JobDownloadApi(APIView):
     @extend_schema(
         responses={
             (200, "text/csv"): OpenApiResponse(description="The CSV file."),
-            404: OpenApiResponse(description="Unknown job."),
-            409: OpenApiResponse(description="The export is not finished."),
-            410: OpenApiResponse(description="The file expired; export again."),
+            404: OpenApiResponse(ErrorSerializer, description="Unknown job, or a job that writes no file."),
+            409: OpenApiResponse(
+                ErrorSerializer, description="The export is not finished (`export_not_ready`)."
+            ),
+            410: OpenApiResponse(
+                ErrorSerializer, description="The file expired (`export_expired`); export again."
+            ),
         },
         summary="Download an export's CSV (its owner only)",
     )
     def get(self, request: Request, task_id: str) -> FileResponse:
         job = selectors.job_get_for_owner(owner=request.user, job_id=task_id)
-        if not selectors.job_writes_file(job) or job.state != JobState.SUCCESS:
-            raise ApplicationError("This job has no file to download (yet).", extra={"state": job.state})
+        if not selectors.job_writes_file(job):
+            raise NoFileToDownload("This job has no file to download.")
+        if job.state != JobState.SUCCESS:
+            raise ExportNotReady("The export is not finished yet.", extra={"state": job.state})
         path = export_directory() / f"{job.id}.csv"
         if not job.result_file or not path.is_file():
             raise ExportFileGone("The export file expired; submit the export again.")

@@ -16,15 +16,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from .events import job_event, user_group
 from .models import Job
 
-CLOSE_UNAUTHENTICATED = 4401
-
 
 class JobStatusConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            # Accept-then-close would leak nothing either, but refusing the handshake is clearer.
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            # Closing before accepting refuses the handshake (HTTP 403): a close code could
+            # never reach the client, so none is given.
+            await self.close()
             return
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)

@@ -6,13 +6,15 @@ import statistics
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from .exceptions import JobNotFound
+from . import result_cache
+from .exceptions import JobFailed, JobNotFound, JobRevoked, ResultExpired, ResultNotReady
 from .models import ACTIVE_STATES, RUNNING_STATES, Job, JobState
 from .registry import canonical_kind, job_kind, job_kinds
 
@@ -44,6 +46,30 @@ def job_latest_for_cache_key(*, owner: AbstractBaseUser, cache_key: str) -> Job:
     if job is None:
         raise JobNotFound("No job of yours has this cache_key.")
     return job
+
+
+def job_result(*, owner: AbstractBaseUser, cache_key: str) -> dict[str, Any]:
+    """The caller's result under ``cache_key``, or the named exception saying why it is not
+    there: still running, failed, cancelled, or expired from the cache."""
+    job = job_latest_for_cache_key(owner=owner, cache_key=cache_key)
+    data = result_cache.result_get(cache_key)
+    if data is not None:
+        return {"status": "success", "cache_key": cache_key, "data": data}
+    task = {"task_id": str(job.id)}
+    if job.state in ACTIVE_STATES:
+        raise ResultNotReady(
+            "Result not available yet; the job is still running.",
+            extra={**task, "state": job.state, "progress": job.progress},
+            headers={"Retry-After": "1"},
+        )
+    if job.state == JobState.FAILURE:
+        raise JobFailed("The job failed.", extra={**task, "error": job.error})
+    if job.state == JobState.REVOKED:
+        raise JobRevoked("The job was cancelled.", extra=task)
+    raise ResultExpired(
+        f"The result expired (results are kept {settings.RESULT_CACHE_TIMEOUT} s); submit the request again.",
+        extra=task,
+    )
 
 
 def typical_duration_seconds(kind: str) -> float | None:

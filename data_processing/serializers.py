@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from config.errors import ErrorSerializer
 from contracts.serializers import FilteredRequestSerializer
 
 from .models import JobState
@@ -56,6 +57,21 @@ class JobStatusSerializer(serializers.Serializer):
 
     def get_meta(self, job: Any) -> dict[str, int]:
         return {"progress": job.progress}
+
+
+class JobResultSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["success"])
+    cache_key = serializers.CharField()
+    data = serializers.JSONField()
+
+
+class ResultUnavailableSerializer(ErrorSerializer):
+    """Why a result is not there (the error body plus the job's id and, per case, more)."""
+
+    task_id = serializers.UUIDField()
+    state = serializers.CharField(required=False, help_text="Not ready only: the job's state.")
+    progress = serializers.IntegerField(required=False, help_text="Not ready only: percent done.")
+    error = serializers.CharField(required=False, help_text="Failed only: why.")
 
 
 class JobListQuerySerializer(serializers.Serializer):
