@@ -1,7 +1,7 @@
 """Token authentication that accepts ``Bearer`` and ``Token`` and caches look-ups briefly.
 
 A dashboard page fires many requests at once; without the cache each one would look the
-same token up in the database (seed 004). The cache is per process, bounded in size and
+same token up in the database. The cache is per process, bounded in size and
 time, so a revoked token stops working within ``TOKEN_CACHE_SECONDS``.
 """
 

@@ -1,6 +1,6 @@
 """The chip filters: one immutable value, its canonical form, and the queryset it selects.
 
-Semantics (SPEC section 4): values inside one list are OR'ed, lists are AND'ed; every
+Semantics: values inside one list are OR'ed, lists are AND'ed; every
 keyword must occur in the title; names match case-insensitively.
 """
 

@@ -262,7 +262,7 @@ class ValueRangeSerializer(StrictSerializer):
 
 
 class FiltersSerializer(StrictSerializer):
-    """The chips of SPEC section 4. Validates to a ContractFilters; the paging values that
+    """The filter chips (contracts.filters). Validates to a ContractFilters; the paging values that
     travel inside ``filters`` are left on ``self.paging`` for the enclosing request."""
 
     contractors = _names_field()
@@ -344,7 +344,8 @@ class ChipAggregatesRequestSerializer(FilteredRequestSerializer):
 class EntityTableRequestSerializer(FilteredRequestSerializer):
     """``{"filters", "entity_type", "page"?, "page_size"?, "ordering"?}`` → entity_table's arguments.
 
-    page / page_size sit at the top level (seed 002); inside ``filters`` they are the fallback.
+    page / page_size sit at the top level (the table pages on its own, whatever the chips); inside
+    ``filters`` they are the fallback.
     """
 
     entity_type = serializers.ChoiceField(choices=list(ENTITY_TYPES))

@@ -1,4 +1,4 @@
-"""The job API of SPEC section 4: submit, status, result, list, cancel, download.
+"""The job API: submit, status, result, list, cancel, download (README.md, "API walk-through").
 
 Views are thin: validate the query, call one service or selector, shape the response.
 """

@@ -104,7 +104,7 @@ def job_eta_seconds(job: Job) -> int | None:
 
 
 def job_status(job: Job) -> dict[str, Any]:
-    """The status document of SPEC section 4, plus links and an ETA."""
+    """A job's status document (state, progress, error, cache key), plus links and an ETA."""
     download_url = None
     if job_writes_file(job) and job.state == JobState.SUCCESS:
         download_url = reverse("job-download", args=[job.id])

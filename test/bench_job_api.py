@@ -9,7 +9,7 @@ Not a test: a benchmark that prints figures. It starts its own stack on this mac
    creates and enqueues a job) beside GET tasks/status/ (an authenticated DRF endpoint
    doing one indexed query), same server, same run;
 2. the same status endpoint while 4 slow synchronous chip-aggregates (every contract)
-   are in flight: seed 004's "parallel requests must not queue behind a slow one";
+   are in flight: parallel requests must not queue behind a slow one;
 3. sequentially: submit a small search → SUCCESS seen on the websocket, beside a raw
    Celery round trip (the built-in no-op celery.accumulate → result) through the same broker.
 

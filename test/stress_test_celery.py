@@ -15,8 +15,9 @@ Exit status: 0 when every job succeeded; 1 when any job failed, was refused, or 
 (no final state before ``--timeout``); 2 when the server cannot be reached or refuses the token.
 
 Only the standard library and httpx, so it runs from any checkout with the project's
-requirements. One httpx client tops out near 330 requests/s on our 2-core machines (SPEC
-section 7, trap 3): this measures the queue and the workers, not the web server's peak rate.
+requirements. One httpx client tops out near 330 requests/s on our 2-core machines (below
+the servers it would measure): this measures the queue and the workers, not the web
+server's peak rate (use wrk for that, as test/bench_job_api.py does).
 """
 
 from __future__ import annotations

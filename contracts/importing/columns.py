@@ -1,6 +1,6 @@
 """Which CSV column holds which field, found by header name, never by position.
 
-PhilGEPS has renamed columns between export generations (SPEC section 3), and the number and
+PhilGEPS has renamed columns between export generations, and the number and
 order of columns changes from year to year, so every field lists the names it has gone by,
 newest first. Headers match ignoring case, surrounding and repeated whitespace, a trailing
 full stop ("Line Item No" = "Line Item No.") and a UTF-8 byte order mark. Columns not listed

@@ -1,4 +1,4 @@
-"""The dashboard in a real browser, against the real stack (seed 002's user experience):
+"""The dashboard in a real browser, against the real stack, as a user meets it:
 log in, submit, watch the progress bar over the websocket (or by polling), see the result;
 page, chart, sort, export, cancel; and clear messages when things go wrong."""
 

@@ -94,7 +94,7 @@ def test_it_rejects_bad_filters(alice_client, db, url, extra, filters, path):
     ("url", "body", "path"),
     [
         (SEARCH, {"filters": {}, "async": True}, "async"),
-        (SEARCH, {"filters": {}, "page": 2}, "page"),  # search pages inside filters (seed 002)
+        (SEARCH, {"filters": {}, "page": 2}, "page"),  # search pages inside filters
         (SEARCH, {"filters": {}, "ordering": "title"}, "ordering"),
         (SEARCH, {"filters": {}, "ordering": "--amount"}, "ordering"),
         (SEARCH, {"filters": None}, "filters"),

@@ -1,4 +1,4 @@
-// The life of one async job, as seed 002 describes it:
+// The life of one async job:
 // submit → (cached? done) → live progress over the websocket, or polling when the socket is
 // unavailable → fetch the result by cache key.
 
