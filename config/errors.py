@@ -52,7 +52,7 @@ def error_body(
     return {"status": status, "code": code, "message": message, "errors": errors or {}}
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorResponseSerializer(serializers.Serializer):
     """The error body, for the OpenAPI schema."""
 
     status = serializers.CharField(help_text='"error", or the outcome a named exception reports.')

@@ -14,17 +14,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.errors import ErrorResponseSerializer
+
+from .responses import (
+    ContractAggregatesResponseSerializer,
+    ContractSearchResponseSerializer,
+    EntityTableResponseSerializer,
+    FilterOptionsResponseSerializer,
+)
 from .selectors import contract_aggregates, contract_search, entity_table, filter_options
 from .serializers import (
     ChipAggregatesRequestSerializer,
     ChipSearchRequestSerializer,
-    ContractAggregatesResponseSerializer,
-    ContractSearchResponseSerializer,
     EntityTableRequestSerializer,
-    EntityTableResponseSerializer,
-    ErrorResponseSerializer,
     FilterOptionsQuerySerializer,
-    FilterOptionsResponseSerializer,
 )
 
 _ERRORS = {400: ErrorResponseSerializer, 401: ErrorResponseSerializer}

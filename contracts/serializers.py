@@ -1,5 +1,5 @@
-"""Input serializers of the chip endpoints (reused by the async job endpoints), and output
-serializers that exist only to document the responses in the OpenAPI schema.
+"""Request serializers of the chip endpoints (reused by the async job kinds): validated_data
+is the selectors' keyword arguments. The responses are documented in ``contracts.responses``.
 
 Input is strict: an unknown field at any level, a wrong type or an absurd size is a 400
 naming the field (``filters.time_ranges.0.start``), never a silently ignored chip.
@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -373,110 +372,3 @@ class FilterOptionsQuerySerializer(StrictSerializer):
         max_length=100, required=False, allow_blank=True, trim_whitespace=True, default=""
     )
     limit = StrictIntegerField(min_value=1, max_value=50, default=20)
-
-
-# --- Responses (schema only: the selectors already return JSON-ready data) ---------------------
-
-
-class PaginationSerializer(serializers.Serializer):
-    page = serializers.IntegerField()
-    page_size = serializers.IntegerField()
-    total_count = serializers.IntegerField()
-    total_pages = serializers.IntegerField()
-    has_next = serializers.BooleanField()
-    has_previous = serializers.BooleanField()
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class MoneyField(serializers.CharField):
-    """PHP as a decimal string with two places, e.g. "4718239.58"."""
-
-
-class ContractRowSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    reference_id = serializers.CharField()
-    title = serializers.CharField()
-    notice_title = serializers.CharField()
-    contractor = serializers.CharField()
-    organization = serializers.CharField()
-    area = serializers.CharField(allow_null=True)
-    business_category = serializers.CharField(allow_null=True)
-    amount = MoneyField()
-    award_date = serializers.DateField()
-    procurement_mode = serializers.CharField()
-    classification = serializers.CharField()
-    approved_budget = MoneyField(allow_null=True)
-
-
-class ContractSearchResponseSerializer(serializers.Serializer):
-    results = ContractRowSerializer(many=True)
-    pagination = PaginationSerializer()
-
-
-class SummarySerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    total_amount = MoneyField()
-    average_amount = MoneyField(allow_null=True)
-    first_award_date = serializers.DateField(allow_null=True)
-    last_award_date = serializers.DateField(allow_null=True)
-
-
-class YearTotalSerializer(serializers.Serializer):
-    year = serializers.IntegerField()
-    count = serializers.IntegerField()
-    total_amount = MoneyField()
-
-
-class MonthTotalSerializer(serializers.Serializer):
-    month = serializers.CharField(help_text='"YYYY-MM", e.g. "2023-06".')
-    count = serializers.IntegerField()
-    total_amount = MoneyField()
-
-
-class NamedTotalSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    count = serializers.IntegerField()
-    total_amount = MoneyField()
-
-
-class ContractAggregatesResponseSerializer(serializers.Serializer):
-    summary = SummarySerializer()
-    by_year = YearTotalSerializer(many=True)
-    by_month = MonthTotalSerializer(many=True)
-    top_contractors = NamedTotalSerializer(many=True)
-    top_areas = NamedTotalSerializer(many=True)
-    top_organizations = NamedTotalSerializer(many=True)
-    top_business_categories = NamedTotalSerializer(many=True)
-
-
-class EntityRowSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    contract_count = serializers.IntegerField()
-    total_amount = MoneyField()
-    average_amount = MoneyField()
-    first_award_date = serializers.DateField()
-    last_award_date = serializers.DateField()
-
-
-class EntityTableResponseSerializer(serializers.Serializer):
-    entity_type = serializers.ChoiceField(choices=list(ENTITY_TYPES))
-    results = EntityRowSerializer(many=True)
-    pagination = PaginationSerializer()
-
-
-class FilterOptionSerializer(serializers.Serializer):
-    name = serializers.CharField()
-
-
-class FilterOptionsResponseSerializer(serializers.Serializer):
-    field = serializers.ChoiceField(choices=list(OPTION_FIELDS))
-    results = FilterOptionSerializer(many=True)
-
-
-class ErrorResponseSerializer(serializers.Serializer):
-    """The one error body (config.errors)."""
-
-    status = serializers.CharField(default="error")
-    code = serializers.CharField()
-    message = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

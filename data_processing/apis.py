@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from config.errors import ApplicationError, ErrorSerializer
+from config.errors import ApplicationError, ErrorResponseSerializer
 
 from . import selectors, services
 from .exceptions import ExportFileGone, ExportNotReady, NoFileToDownload
@@ -81,9 +81,13 @@ def idempotency_key_from(request: Request) -> str | None:
 _SUBMIT_RESPONSES = {
     200: OpenApiResponse(SubmitCachedSerializer, description="The result was cached: here it is."),
     202: OpenApiResponse(SubmitQueuedSerializer, description="Queued (or joined an identical queued job)."),
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input; `errors` names each bad field."),
-    422: OpenApiResponse(ErrorSerializer, description="The Idempotency-Key was used with another request."),
-    429: OpenApiResponse(ErrorSerializer, description="Too many submissions; see Retry-After."),
+    400: OpenApiResponse(
+        ErrorResponseSerializer, description="Invalid input; `errors` names each bad field."
+    ),
+    422: OpenApiResponse(
+        ErrorResponseSerializer, description="The Idempotency-Key was used with another request."
+    ),
+    429: OpenApiResponse(ErrorResponseSerializer, description="Too many submissions; see Retry-After."),
 }
 
 
@@ -151,7 +155,7 @@ class JobResultApi(APIView):
                 description='Still queued or running (`status` "not_ready", `state`, `progress`); '
                 "see Retry-After.",
             ),
-            404: OpenApiResponse(ErrorSerializer, description="No job of yours has this cache key."),
+            404: OpenApiResponse(ErrorResponseSerializer, description="No job of yours has this cache key."),
             409: OpenApiResponse(
                 ResultUnavailableSerializer,
                 description='The job failed (`status` "failed", `code` "job_failed", `error`) or was '
@@ -204,8 +208,10 @@ class JobDetailApi(APIView):
     @extend_schema(
         responses={
             200: JobStatusSerializer,
-            404: OpenApiResponse(ErrorSerializer, description="Unknown job."),
-            409: OpenApiResponse(ErrorSerializer, description="The job already finished (`job_finished`)."),
+            404: OpenApiResponse(ErrorResponseSerializer, description="Unknown job."),
+            409: OpenApiResponse(
+                ErrorResponseSerializer, description="The job already finished (`job_finished`)."
+            ),
         },
         summary="Cancel a queued or running job",
     )
@@ -218,12 +224,14 @@ class JobDownloadApi(APIView):
     @extend_schema(
         responses={
             (200, "text/csv"): OpenApiResponse(description="The CSV file."),
-            404: OpenApiResponse(ErrorSerializer, description="Unknown job, or a job that writes no file."),
+            404: OpenApiResponse(
+                ErrorResponseSerializer, description="Unknown job, or a job that writes no file."
+            ),
             409: OpenApiResponse(
-                ErrorSerializer, description="The export is not finished (`export_not_ready`)."
+                ErrorResponseSerializer, description="The export is not finished (`export_not_ready`)."
             ),
             410: OpenApiResponse(
-                ErrorSerializer, description="The file expired (`export_expired`); export again."
+                ErrorResponseSerializer, description="The file expired (`export_expired`); export again."
             ),
         },
         summary="Download an export's CSV (its owner only)",

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.errors import ErrorSerializer
+from config.errors import ErrorResponseSerializer
 from contracts.serializers import FilteredRequestSerializer
 
 from .models import JobState
@@ -65,7 +65,7 @@ class JobResultSerializer(serializers.Serializer):
     data = serializers.JSONField()
 
 
-class ResultUnavailableSerializer(ErrorSerializer):
+class ResultUnavailableSerializer(ErrorResponseSerializer):
     """Why a result is not there (the error body plus the job's id and, per case, more)."""
 
     task_id = serializers.UUIDField()

@@ -20,7 +20,7 @@ from django.db.models.functions import ExtractMonth, ExtractYear
 
 from ..filters import ContractFilters, filter_contracts
 from ..models import Area, BusinessCategory, Contractor, NamedEntity, Organization
-from .search import iso, money
+from .formatting import iso, money
 
 ProgressCallback = Callable[[int, int, str], None]
 

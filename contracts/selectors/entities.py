@@ -14,7 +14,7 @@ from django.db.models import Avg, Count, F, Max, Min, Sum
 from ..exceptions import InvalidQueryError
 from ..filters import ContractFilters, filter_contracts
 from ..models import Area, BusinessCategory, Contractor, NamedEntity, Organization
-from .search import iso, money, order_by_clause, pagination
+from .formatting import iso, money, order_by_clause, pagination
 
 ENTITY_TYPES: dict[str, tuple[str, type[NamedEntity]]] = {
     "contractor": ("contractor", Contractor),
