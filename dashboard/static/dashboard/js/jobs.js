@@ -4,6 +4,8 @@
 
 import { ApiError, NetworkError, UNREACHABLE_MESSAGE, get, post } from "./api.js";
 
+const BASE = "/api/v1/data-processing/tasks";
+
 // The job kinds (kind → {label, submit_url}), rendered into the page from the server's
 // job-kind registry, the same list `GET /api/v1/data-processing/kinds/` answers.
 export const JOB_KINDS = new Map(
