@@ -183,8 +183,6 @@ class JobListApi(APIView):
     @extend_schema(
         parameters=[
             JobListQuerySerializer,
-            JobResultSerializer,
-            ResultUnavailableSerializer,
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],

@@ -97,3 +97,22 @@ def test_a_kind_declared_only_in_a_test_module_runs_end_to_end(
         schema = http.get("/api/v1/schema/").text
         assert f"{TASKS}/contract-count/:" in schema
         assert "ContractCountRequest" in schema
+
+
+def test_the_schema_documents_each_kinds_request_and_the_real_query_parameters(alice_client):
+    schema = alice_client.get("/api/v1/schema/", {"format": "json"}).json()
+    paths = schema["paths"]
+
+    def request_ref(path: str) -> str:
+        return paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+
+    assert request_ref(f"{TASKS}/search/").endswith("/ChipSearchRequest")
+    assert request_ref(f"{TASKS}/entity-table/").endswith("/EntityTableRequest")
+    assert request_ref(f"{TASKS}/export/").endswith("/ExportRequest")
+    assert paths[f"{TASKS}/analytics-paginated/"]["post"]["deprecated"] is True
+    listed = {parameter["name"] for parameter in paths[f"{TASKS}/"]["get"]["parameters"]}
+    assert listed == {"state", "kind", "page", "page_size"}
+    result = paths[f"{TASKS}/result/"]["get"]["responses"]
+    assert set(result) == {"200", "202", "404", "409", "410"}
+    download = paths[f"{TASKS}/{{task_id}}/download/"]["get"]["responses"]
+    assert "409" in download
