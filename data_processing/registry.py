@@ -87,23 +87,19 @@ class JobKindSpec:
 
 _KINDS: dict[str, JobKindSpec] = {}
 _ALIASES: dict[str, str] = {}
+# Fixed routes under tasks/ that no kind's slug may take.
+_RESERVED_SLUGS = frozenset({"status", "result"})
 
 
 def register(spec: JobKindSpec) -> JobKindSpec:
-    """Add a kind; its name, aliases and slugs must not clash with another kind's."""
+    """Add a kind; its name, aliases and slugs must not clash with another kind's or a route."""
     taken = {*_KINDS, *_ALIASES} & {spec.name, *spec.name_aliases}
-    slugs = {s for other in _KINDS.values() for s in (other.slug, *other.slug_aliases)}
+    slugs = {s for other in _KINDS.values() for s in (other.slug, *other.slug_aliases)} | _RESERVED_SLUGS
     if taken or slugs & {spec.slug, *spec.slug_aliases}:
         raise ValueError(f"Job kind {spec.name!r} clashes with a registered kind.")
     _KINDS[spec.name] = spec
     _ALIASES.update(dict.fromkeys(spec.name_aliases, spec.name))
     return spec
-
-
-def unregister(name: str) -> None:
-    spec = _KINDS.pop(name)
-    for alias in spec.name_aliases:
-        _ALIASES.pop(alias, None)
 
 
 def job_kinds() -> tuple[JobKindSpec, ...]:

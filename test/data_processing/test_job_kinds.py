@@ -116,3 +116,24 @@ def test_the_schema_documents_each_kinds_request_and_the_real_query_parameters(a
     assert set(result) == {"200", "202", "404", "409", "410"}
     download = paths[f"{TASKS}/{{task_id}}/download/"]["get"]["responses"]
     assert "409" in download
+
+
+@pytest.mark.parametrize(
+    "clash",
+    [
+        {"name": "search"},
+        {"name_aliases": ("analytics_table",)},
+        {"slug": "export"},
+        {"slug_aliases": ("analytics-paginated",)},
+        {"slug": "status"},
+    ],
+)
+def test_a_kind_that_clashes_with_a_registered_name_or_route_is_refused(clash):
+    from dataclasses import replace
+
+    from data_processing.registry import job_kinds, register
+
+    before = job_kinds()
+    with pytest.raises(ValueError, match="clashes"):
+        register(replace(CONTRACT_COUNT, **clash))
+    assert job_kinds() == before
