@@ -8,17 +8,24 @@ them is an integer GROUP BY and a chip filter is an index look-up.
 from __future__ import annotations
 
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import MD5, Upper
 
 
 class NamedEntity(models.Model):
-    """A name that many contracts share; chips match it case-insensitively."""
+    """A name that many contracts share; chips match it case-insensitively.
 
-    name = models.CharField(max_length=512, unique=True)
+    Names have no length limit: a real Area of Delivery can list dozens of provinces. A btree
+    entry holds at most ~2,700 bytes, so uniqueness is enforced on md5(name) (exact look-ups
+    go through it too: `entity_ids_for_names`), and on PostgreSQL the UPPER(name) index is a
+    hash index (migration 0003), which has no such limit.
+    """
+
+    name = models.TextField()
 
     class Meta:
         abstract = True
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(MD5("name"), name="%(class)s_name_md5_key")]
         indexes = [
             # Chip filters match names case-insensitively: UPPER(name) IN (...).
             models.Index(Upper("name"), name="%(class)s_uname"),
@@ -55,7 +62,8 @@ class BusinessCategory(NamedEntity):
 class Contract(models.Model):
     """One awarded line item (the award's reference number identifies it)."""
 
-    reference_id = models.CharField(max_length=100, unique=True)
+    # Text columns carry no length limit: a real row is never refused for a long value.
+    reference_id = models.TextField()
     title = models.TextField()
     notice_title = models.TextField(blank=True, default="")
     contractor = models.ForeignKey(
@@ -77,12 +85,21 @@ class Contract(models.Model):
     )
     amount = models.DecimalField(max_digits=18, decimal_places=2)
     award_date = models.DateField()
-    procurement_mode = models.CharField(max_length=200, blank=True, default="")
-    classification = models.CharField(max_length=200, blank=True, default="")
+    procurement_mode = models.TextField(blank=True, default="")
+    classification = models.TextField(blank=True, default="")
     approved_budget = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    # Where the procuring entity itself sits (the export's Province and Region columns), which
+    # is not where the contract is delivered: `area` holds only the Area of Delivery.
+    organization_province = models.TextField(blank=True, default="")
+    organization_region = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["-award_date", "-id"]
+        constraints = [
+            # A constraint rather than unique=True: no second (pattern-ops) index to maintain on
+            # every insert; nothing searches references by pattern.
+            models.UniqueConstraint(fields=["reference_id"], name="contract_reference_id_key"),
+        ]
         indexes = [
             # The default ordering (newest first) and date-range filters.
             models.Index(fields=["-award_date", "-id"], name="contract_date_desc"),

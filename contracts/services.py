@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models.functions import MD5
 
 from .models import Area, BusinessCategory, Contract, Contractor, NamedEntity, Organization
 
@@ -20,18 +22,27 @@ def entity_ids_for_names(model: type[NamedEntity], names: Iterable[str]) -> dict
     get_or_create per name: an import resolves thousands of names per batch. Conflicts are ignored so that
     two imports creating the same name at once both succeed. No transaction of its own: the
     inserts are idempotent, and callers that need atomicity (the importer) already hold one.
+    Names are found through md5(name), the unique index that works for a name of any length.
     """
-    wanted = sorted({name for name in names if name})  # sorted: concurrent inserts lock in one order
+    wanted_set = {name for name in names if name}
+    wanted = sorted(wanted_set)  # sorted: concurrent inserts lock in one order
     if not wanted:
         return {}
     model.objects.bulk_create(
         [model(name=name) for name in wanted], ignore_conflicts=True, batch_size=IN_LIST_MAX
     )
     chunk = min(connection.features.max_query_params or IN_LIST_MAX, IN_LIST_MAX)
+    hashes = {hashlib.md5(name.encode(), usedforsecurity=False).hexdigest(): name for name in wanted}
+    digests = sorted(hashes)
     ids: dict[str, int] = {}
-    for start in range(0, len(wanted), chunk):
-        names_in_chunk = wanted[start : start + chunk]
-        ids.update(model.objects.filter(name__in=names_in_chunk).order_by().values_list("name", "id"))
+    for start in range(0, len(digests), chunk):
+        found = (
+            model.objects.alias(name_md5=MD5("name"))
+            .filter(name_md5__in=digests[start : start + chunk])
+            .order_by()
+            .values_list("name", "id")
+        )
+        ids.update((name, id_) for name, id_ in found if name in wanted_set)
     return ids
 
 

@@ -31,16 +31,16 @@ class WeightedNames:
 
 
 @functools.cache
-def weighted_names(kind: str, max_length: int = 512) -> WeightedNames:
-    """Load `contracts/data/<kind>.csv`; names longer than the model allows are dropped
-    (three junk area strings that join dozens of provinces)."""
+def weighted_names(kind: str) -> WeightedNames:
+    """Load `contracts/data/<kind>.csv`, every name as published (some areas of delivery list
+    dozens of provinces in one string, up to 819 characters)."""
     names: list[str] = []
     counts: list[int] = []
     means: list[float] = []
     with (DATA_DIR / f"{kind}.csv").open(newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             count = int(row["contract_count"])
-            if count <= 0 or len(row["name"]) > max_length:
+            if count <= 0:
                 continue
             names.append(row["name"])
             counts.append(count)

@@ -103,6 +103,15 @@ EMERGENCY_YEAR_EXTRA_SHARE = 0.12
 
 CLASSIFICATIONS = ("Goods", "Civil Works", "Consulting Services")
 
+# Every row has a notice title (the bid notice's); most awards repeat it, but an award for
+# one lot of a wider notice has a title of its own, so a word can be in one title only.
+OWN_AWARD_TITLE_SHARE = 0.1
+# Real areas of delivery include lists of many provinces ("Abra, Agusan Del Norte, ...").
+# They are rare, so a run of at least LONG_AREAS_FROM rows gives each list longer than
+# LONG_AREA_LENGTH characters one row (taken from the busiest area) to keep them present.
+LONG_AREA_LENGTH = 500
+LONG_AREAS_FROM = 10_000
+
 
 @dataclass(frozen=True)
 class Dimension:
@@ -140,6 +149,7 @@ class Chunk:
     procurement_mode: np.ndarray
     classification: np.ndarray
     titles: list[str]
+    notice_titles: list[str]
 
     def __len__(self) -> int:
         return len(self.titles)
@@ -199,6 +209,22 @@ def _dimension(reference: WeightedNames, count: int, rng: np.random.Generator) -
     return Dimension(tuple(reference.names[i] for i in used), counts[used], used)
 
 
+def _with_long_areas(areas: Dimension, reference: WeightedNames) -> Dimension:
+    """`areas` with one row for each very long area list it lacks (see LONG_AREA_LENGTH)."""
+    long_lists = [i for i, name in enumerate(reference.names) if len(name) > LONG_AREA_LENGTH]
+    missing = [i for i in long_lists if i not in set(areas.source_index.tolist())]
+    if not missing:
+        return areas
+    counts = areas.row_counts.copy()
+    counts[int(np.argmax(counts))] -= len(missing)
+    source = np.concatenate([areas.source_index, np.array(missing, dtype=areas.source_index.dtype)])
+    return Dimension(
+        (*areas.names, *(reference.names[i] for i in missing)),
+        np.concatenate([counts, np.ones(len(missing), dtype=counts.dtype)]),
+        source,
+    )
+
+
 def plan_generation(count: int, rng: np.random.Generator) -> Plan:
     """Decide which entities exist and how many rows each gets."""
     pool = contractor_pool_size(count)
@@ -209,11 +235,14 @@ def plan_generation(count: int, rng: np.random.Generator) -> Plan:
     areas_ref = weighted_names("areas")
     area_share = areas_ref.total_rows / all_rows_count()
     areas_count = int(rng.binomial(count, area_share))
+    areas = _dimension(areas_ref, areas_count, rng)
+    if areas_count >= LONG_AREAS_FROM:
+        areas = _with_long_areas(areas, areas_ref)
     return Plan(
         count=count,
         contractors=contractors,
         organizations=_dimension(weighted_names("organizations"), count, rng),
-        areas=_dimension(areas_ref, areas_count, rng),
+        areas=areas,
         area_nulls=count - areas_count,
         categories=_dimension(weighted_names("business_categories"), count, rng),
     )
@@ -360,5 +389,17 @@ def sample_chunks(plan: Plan, rng: np.random.Generator, chunk_size: int) -> Iter
             award_day=award_day,
             procurement_mode=_procurement_modes(amount, award_day, rng),
             classification=traits.classification[category],
-            titles=title_maker.titles(category, _years(award_day), rng),
+            **_titles(title_maker, category, _years(award_day), rng),
         )
+
+
+def _titles(
+    title_maker: TitleMaker, category: np.ndarray, year: np.ndarray, rng: np.random.Generator
+) -> dict[str, list[str]]:
+    """Award and notice titles: the notice's for most awards, one of their own for some."""
+    notice_titles = title_maker.titles(category, year, rng)
+    own = np.flatnonzero(rng.random(len(category)) < OWN_AWARD_TITLE_SHARE)
+    titles = list(notice_titles)
+    for row, title in zip(own.tolist(), title_maker.titles(category[own], year[own], rng), strict=True):
+        titles[row] = title
+    return {"titles": titles, "notice_titles": notice_titles}

@@ -15,7 +15,8 @@ from decimal import Decimal
 import numpy as np
 from django.db import connection, models
 
-from contracts.models import Area, BusinessCategory, Contract, Contractor, NamedEntity, Organization
+from contracts.entities import BY_KEY, ENTITIES
+from contracts.models import Contract, NamedEntity
 from contracts.services import entity_ids_for_names
 
 from .sampling import CLASSIFICATIONS, FIRST_DAY, PROCUREMENT_MODES, YEAR_WEIGHTS, Chunk, Plan
@@ -33,10 +34,13 @@ CONTRACT_COLUMNS = (
     "procurement_mode",
     "classification",
     "approved_budget",
+    "organization_province",
+    "organization_region",
 )
-# Every named entity a generated contract points at; replacing the data empties them all.
-ENTITY_MODELS: tuple[type[NamedEntity], ...] = (Contractor, Organization, Area, BusinessCategory)
 _COPY_NULL = "\\N"
+# Generated procuring entities have no province or region of their own: empty, as in an
+# export without those columns.
+_UNKNOWN = ""
 # Every day an award can fall on (a Sunday, 31 December, moves on to 1 January).
 _DAYS = (dt.date(max(YEAR_WEIGHTS) + 2, 1, 1) - FIRST_DAY).days
 
@@ -68,9 +72,12 @@ def _entity_ids_by_copy(model: type[NamedEntity], names: Sequence[str]) -> np.nd
                 copy.write_row(row)
         cursor.execute(
             f"INSERT INTO {table} (name) SELECT name FROM generated_names ORDER BY position "
-            "ON CONFLICT (name) DO NOTHING"
+            "ON CONFLICT DO NOTHING"
         )
-        cursor.execute(f"SELECT g.position, t.id FROM generated_names g JOIN {table} t ON t.name = g.name")
+        cursor.execute(
+            f"SELECT g.position, t.id FROM generated_names g JOIN {table} t "
+            "ON md5(t.name) = md5(g.name) AND t.name = g.name"
+        )
         found = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
         cursor.execute("DROP TABLE generated_names")
     ids = np.empty(len(names), dtype=np.int64)
@@ -98,23 +105,24 @@ class EntityIds:
     @classmethod
     def create(cls, plan: Plan) -> EntityIds:
         return cls(
-            contractors=entity_ids(Contractor, plan.contractors.names),
-            organizations=entity_ids(Organization, plan.organizations.names),
-            areas=entity_ids(Area, plan.areas.names),
-            categories=entity_ids(BusinessCategory, plan.categories.names),
+            contractors=entity_ids(BY_KEY["contractor"].model, plan.contractors.names),
+            organizations=entity_ids(BY_KEY["organization"].model, plan.organizations.names),
+            areas=entity_ids(BY_KEY["area"].model, plan.areas.names),
+            categories=entity_ids(BY_KEY["business_category"].model, plan.categories.names),
         )
 
 
 def contracts_delete_all() -> None:
     """Empty the contract tables (and the entities only contracts refer to)."""
     if is_postgresql():
-        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (Contract, *ENTITY_MODELS))
+        models = (Contract, *(entity.model for entity in ENTITIES))
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
         return
     Contract.objects.all().delete()
-    for model in ENTITY_MODELS:
-        model.objects.all().delete()
+    for entity in ENTITIES:
+        entity.model.objects.all().delete()
 
 
 @contextmanager
@@ -232,7 +240,7 @@ class ContractWriter:
         columns = (
             self.reference_ids(chunk),
             chunk.titles,
-            [""] * len(chunk),
+            chunk.notice_titles,
             self._contractor_text[chunk.contractor].tolist(),
             self._organization_text[chunk.organization].tolist(),
             self._area_text[chunk.area].tolist(),
@@ -242,6 +250,8 @@ class ContractWriter:
             _MODES[chunk.procurement_mode].tolist(),
             _CLASSIFICATIONS[chunk.classification].tolist(),
             [_COPY_NULL if b != b else f"{b:.2f}" for b in chunk.approved_budget.tolist()],  # NaN: no budget
+            [_UNKNOWN] * len(chunk),  # organization_province
+            [_UNKNOWN] * len(chunk),  # organization_region
         )
         return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
@@ -252,6 +262,7 @@ class ContractWriter:
         columns = {
             "reference_id": self.reference_ids(chunk),
             "title": chunk.titles,
+            "notice_title": chunk.notice_titles,
             "contractor_id": self._ids.contractors[chunk.contractor].tolist(),
             "organization_id": self._ids.organizations[chunk.organization].tolist(),
             "area_id": area_ids[chunk.area].tolist(),
