@@ -18,22 +18,27 @@ IN_LIST_MAX = 10_000
 def entity_ids_for_names(model: type[NamedEntity], names: Iterable[str]) -> dict[str, int]:
     """The id of each name (matched exactly), creating the rows that do not exist yet.
 
-    One INSERT ... ON CONFLICT DO NOTHING and one SELECT per IN_LIST_MAX names, instead of a
-    get_or_create per name: an import resolves thousands of names per batch. Conflicts are ignored so that
-    two imports creating the same name at once both succeed. No transaction of its own: the
+    One SELECT per IN_LIST_MAX names, then one INSERT ... ON CONFLICT DO NOTHING and one
+    SELECT for the names not found, instead of a get_or_create per name: an import resolves
+    thousands of names per batch, most of them known. Conflicts are ignored so that two
+    imports creating the same name at once both succeed. No transaction of its own: the
     inserts are idempotent, and callers that need atomicity (the importer) already hold one.
     Names are found through md5(name), the unique index that works for a name of any length.
     """
-    wanted_set = {name for name in names if name}
-    wanted = sorted(wanted_set)  # sorted: concurrent inserts lock in one order
-    if not wanted:
-        return {}
-    model.objects.bulk_create(
-        [model(name=name) for name in wanted], ignore_conflicts=True, batch_size=IN_LIST_MAX
-    )
+    wanted = {name for name in names if name}
+    ids = _ids_by_name(model, wanted)
+    missing = sorted(wanted - ids.keys())  # sorted: concurrent inserts lock in one order
+    if missing:
+        model.objects.bulk_create(
+            [model(name=name) for name in missing], ignore_conflicts=True, batch_size=IN_LIST_MAX
+        )
+        ids.update(_ids_by_name(model, set(missing)))
+    return ids
+
+
+def _ids_by_name(model: type[NamedEntity], names: set[str]) -> dict[str, int]:
     chunk = min(connection.features.max_query_params or IN_LIST_MAX, IN_LIST_MAX)
-    hashes = {hashlib.md5(name.encode(), usedforsecurity=False).hexdigest(): name for name in wanted}
-    digests = sorted(hashes)
+    digests = sorted(hashlib.md5(name.encode(), usedforsecurity=False).hexdigest() for name in names)
     ids: dict[str, int] = {}
     for start in range(0, len(digests), chunk):
         found = (
@@ -42,7 +47,7 @@ def entity_ids_for_names(model: type[NamedEntity], names: Iterable[str]) -> dict
             .order_by()
             .values_list("name", "id")
         )
-        ids.update((name, id_) for name, id_ in found if name in wanted_set)
+        ids.update((name, id_) for name, id_ in found if name in names)
     return ids
 
 

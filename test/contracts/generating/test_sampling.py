@@ -121,3 +121,24 @@ def test_generated_text_needs_no_copy_escaping():
         *weighted_names("business_categories").names,  # the generic titles quote category names
     ]  # fmt: skip
     assert not [w for w in words if any(c in w for c in "\t\n\r\\")]
+
+
+def test_empty_areas_and_long_area_lists_are_drawn_as_in_the_real_data():
+    plan, chunks = _draw(20_000, seed=3)
+    area = np.concatenate([c.area for c in chunks])
+
+    assert 0 < (area == -1).sum() < len(area) * 0.2  # some rows have no area of delivery
+    long_lists = [name for name in plan.areas.names if len(name) > 500]
+    assert len(long_lists) == 3  # every real list longer than 500 characters, 819 the longest
+    assert max(map(len, long_lists)) == 819
+    used = {plan.areas.names[i] for i in np.unique(area[area >= 0]).tolist()}
+    assert set(long_lists) <= used
+
+
+def test_every_row_has_a_notice_title_and_some_awards_have_their_own_title():
+    _, chunks = _draw(5_000, seed=3)
+    pairs = [(t, n) for c in chunks for t, n in zip(c.titles, c.notice_titles, strict=True)]
+
+    assert all(notice for _, notice in pairs)
+    differ = sum(title != notice for title, notice in pairs) / len(pairs)
+    assert 0.03 < differ < 0.2

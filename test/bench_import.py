@@ -1,0 +1,215 @@
+#!/usr/bin/env python
+"""Throughput of `import_contracts` on a PhilGEPS export of N rows (PostgreSQL).
+
+Not a test: a benchmark that prints figures. It imports one CSV into an emptied database
+twice, fresh and again unchanged, and prints rows per second beside a baseline measured in
+the same run: a bare `COPY ... (FORMAT csv)` of the same file into an unindexed scratch
+table, which is how fast PostgreSQL alone takes these bytes on this machine at this moment
+(absolute figures swing a lot on shared machines; the ratio is steadier). Per-interval
+throughput over each batch's worth of rows (from the progress callback) is given as median
+and p10 (the slow tail of rows per second).
+
+Without --csv it writes a real-format export (the 46-column header of the newer generation,
+dd/mm/yyyy dates, NULL for missing cells, some unawarded and broken rows) from the
+generator's distributions, and deletes it afterwards.
+
+    createdb -h 127.0.0.1 -U postgres bench_importer
+    .venv/bin/python test/bench_import.py --rows 1000000 [--csv FILE] [--batch-size N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import itertools
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_importer")
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from contracts.entities import ENTITIES  # noqa: E402
+from contracts.generating.sampling import (  # noqa: E402
+    CLASSIFICATIONS,
+    FIRST_DAY,
+    PROCUREMENT_MODES,
+    plan_generation,
+    sample_chunks,
+)
+from contracts.importing.loader import DEFAULT_BATCH_SIZE, ImportSummary, contracts_import  # noqa: E402
+from contracts.models import Contract  # noqa: E402
+
+HEADER = [
+    "Procuring Entity (PE)", "Region", "Province", "City/Municipality", "Government Branch",
+    "PE Organization Type", "PE Organization Type (Grouped)", "Bid Reference No.", "Notice Title",
+    "Classification", "Procurement Mode", "Business Category", "Funding Source", "Funding Instrument",
+    "Trade Agreement", "Approved Budget of the Contract", "Published Date", "Closing Date",
+    "Area of Delivery", "Contract Duration", "Calendar Type", "Line Item No", "Item Name",
+    "Item Description", "Quantity", "UOM", "Item Budget", "Bid Notice Status", "Award Reference No.",
+    "Award Title", "UNSPSC Code", "UNSPSC Description", "Published Date(Award)", "Award Date",
+    "Contract Amount", "Award Notice Status", "Notice to Proceed Date", "Contract Effectivity Date",
+    "Contract End Date", "Awardee Organization Name", "Country of Awardee", "Region of Awardee",
+    "Province of Awardee", "City/Municipality of Awardee", "Awardee Size", "Awardee Joint Venture",
+]  # fmt: skip
+COLUMN = {name: index for index, name in enumerate(HEADER)}
+FILLER = {  # cells the importer ignores, so that rows are as wide as real ones
+    "Government Branch": "Executive",
+    "PE Organization Type": "National Government Agency",
+    "Funding Source": "Government of the Philippines (GOP)",
+    "Funding Instrument": "General Appropriations Act",
+    "Trade Agreement": "Implementing Rules and Regulations",
+    "Contract Duration": "37",
+    "Calendar Type": "Calendar Days",
+    "Item Name": "Item as per technical specifications",
+    "UOM": "lot",
+    "Bid Notice Status": "Awarded",
+    "Award Notice Status": "Published",
+    "Country of Awardee": "Philippines",
+    "Awardee Size": "Small",
+    "Awardee Joint Venture": "No",
+}
+UNAWARDED_SHARE = 0.002  # no awardee: skipped
+BROKEN_SHARE = 0.001  # a contract amount that is not a number: rejected
+
+
+def write_export(path: Path, rows: int, seed: int = 42) -> None:
+    """A real-format export of `rows` rows drawn as `generate_contracts` draws them."""
+    rng = np.random.default_rng(seed)
+    plan = plan_generation(rows, rng)
+    template = ["NULL"] * len(HEADER)
+    for name, value in FILLER.items():
+        template[COLUMN[name]] = value
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADER)
+        for chunk in sample_chunks(plan, rng, 50_000):
+            flaw = rng.random(len(chunk))
+            for i in range(len(chunk)):
+                row = list(template)
+                day = FIRST_DAY + dt.timedelta(days=int(chunk.award_day[i]))
+                area = int(chunk.area[i])
+                budget = float(chunk.approved_budget[i])
+                number = chunk.start + i + 1
+                row[COLUMN["Procuring Entity (PE)"]] = plan.organizations.names[chunk.organization[i]]
+                row[COLUMN["Bid Reference No."]] = str(9_000_000 + number)
+                row[COLUMN["Award Reference No."]] = str(100_000_000 + number)
+                row[COLUMN["Line Item No"]] = "1"
+                row[COLUMN["Notice Title"]] = chunk.notice_titles[i]
+                row[COLUMN["Award Title"]] = chunk.titles[i]
+                row[COLUMN["Classification"]] = CLASSIFICATIONS[chunk.classification[i]]
+                row[COLUMN["Procurement Mode"]] = PROCUREMENT_MODES[chunk.procurement_mode[i]]
+                row[COLUMN["Business Category"]] = plan.categories.names[chunk.category[i]]
+                row[COLUMN["Area of Delivery"]] = plan.areas.names[area] if area >= 0 else "NULL"
+                budget_text = "NULL" if budget != budget else f"{budget:.2f}"  # NaN: no budget
+                row[COLUMN["Approved Budget of the Contract"]] = budget_text
+                row[COLUMN["Award Date"]] = day.strftime("%d/%m/%Y")
+                row[COLUMN["Published Date"]] = (day - dt.timedelta(days=30)).strftime("%d/%m/%Y")
+                amount = f"{float(chunk.amount[i]):.2f}"
+                row[COLUMN["Contract Amount"]] = "TBD" if flaw[i] < BROKEN_SHARE else amount
+                awarded = flaw[i] <= 1 - UNAWARDED_SHARE
+                contractor = plan.contractors.names[chunk.contractor[i]] if awarded else "NULL"
+                row[COLUMN["Awardee Organization Name"]] = contractor
+                writer.writerow(row)
+
+
+def empty_tables() -> None:
+    tables = [Contract._meta.db_table, *(entity.model._meta.db_table for entity in ENTITIES)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
+    connection.close()
+
+
+def bare_copy(path: Path) -> tuple[float, int]:
+    """Seconds for PostgreSQL to take the file's rows into an unindexed text table, and the rows."""
+    columns = ", ".join(f"c{i} text" for i in range(len(HEADER)))
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE bench_scratch ({columns})")
+        with path.open("rb") as f, cursor.copy("COPY bench_scratch FROM STDIN (FORMAT csv, HEADER)") as copy:
+            while block := f.read(1 << 20):
+                copy.write(block)
+        elapsed = time.perf_counter() - started
+        cursor.execute("SELECT count(*) FROM bench_scratch")
+        (rows,) = cursor.fetchone()
+        cursor.execute("DROP TABLE bench_scratch")
+    return elapsed, rows
+
+
+def timed_import(path: Path, batch_size: int) -> tuple[ImportSummary, list[float]]:
+    """The import's summary and its rows/s over each stretch of about one batch of rows."""
+    marks: list[tuple[float, int]] = [(time.perf_counter(), 0)]
+
+    def progress(done: int) -> None:
+        marks.append((time.perf_counter(), done))
+
+    with path.open("rb") as f:
+        summary = contracts_import(f, batch_size=batch_size, on_progress=progress)
+    # Progress comes every 1,000 rows; a batch is written every batch_size rows.
+    rows_per_byte = summary.rows_read / path.stat().st_size
+    stretch = max(1, batch_size // 1000)
+    windows = marks[::stretch]
+    rates = [
+        (b1 - b0) * rows_per_byte / (t1 - t0)
+        for (t0, b0), (t1, b1) in itertools.pairwise(windows)
+        if t1 > t0 and b1 > b0
+    ]
+    return summary, rates
+
+
+def report(label: str, rows: int, seconds: float, rates: list[float], baseline: float) -> None:
+    deciles = statistics.quantiles(rates, n=10) if len(rates) >= 10 else [min(rates, default=0.0)]
+    print(
+        f"{label:<22} {rows / seconds:>10,.0f} rows/s  {seconds:>7.1f} s  "
+        f"per batch: median {statistics.median(rates) if rates else 0:>9,.0f}  p10 {deciles[0]:>9,.0f}  "
+        f"({rows / seconds / baseline:.2f}x bare COPY)",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows to write when no --csv is given")
+    parser.add_argument("--csv", type=Path, help="an export to import instead of a generated one")
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = args.csv
+        if path is None:
+            path = Path(scratch) / "export.csv"
+            started = time.perf_counter()
+            write_export(path, args.rows)
+            print(f"wrote {args.rows:,} rows ({path.stat().st_size / 1e6:,.0f} MB) in "
+                  f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+        empty_tables()
+        copy_seconds, rows = bare_copy(path)
+        baseline = rows / copy_seconds
+        print(f"{'bare COPY (baseline)':<22} {baseline:>10,.0f} rows/s  {copy_seconds:>7.1f} s", flush=True)
+        fresh, rates = timed_import(path, args.batch_size)
+        report("import, fresh", fresh.rows_read, fresh.elapsed, rates, baseline)
+        print(f"  created {fresh.created:,}, skipped {fresh.skipped:,}, rejected {fresh.rejected:,}")
+        again, rates = timed_import(path, args.batch_size)
+        report("import, unchanged", again.rows_read, again.elapsed, rates, baseline)
+        print(f"  unchanged {again.unchanged:,}, created {again.created:,}, updated {again.updated:,}")
+        copy_seconds, rows = bare_copy(path)
+        print(f"{'bare COPY (again)':<22} {rows / copy_seconds:>10,.0f} rows/s  {copy_seconds:>7.1f} s")
+
+
+if __name__ == "__main__":
+    main()
