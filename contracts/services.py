@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models.functions import MD5
 
-from .models import Area, BusinessCategory, Contract, Contractor, NamedEntity, Organization
+from .entities import ENTITIES
+from .models import Contract, NamedEntity
 
 # Names per INSERT and per IN (...) list: SQLite bounds the variables of a statement (999 in older builds),
 # and PostgreSQL bounds the parameters of one message (65535) once server-side binding is on.
@@ -61,7 +62,7 @@ def contracts_vacuum_analyze() -> None:
     """
     if connection.vendor != "postgresql":
         return
-    models = (Contract, Contractor, Organization, Area, BusinessCategory)
+    models = (Contract, *(entity.model for entity in ENTITIES))
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:

@@ -258,11 +258,6 @@ class RowParser:
 _UNSEEN = object()
 
 
-def _memo(names: dict[str | None, str | None], raw: str | None) -> str | None:
-    value = names[raw] = parse_name(raw)
-    return value
-
-
 class ParsedRow(NamedTuple):
     """One data row of the file: a record, None (unawarded), or the reason it was rejected."""
 
