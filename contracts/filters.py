@@ -1,20 +1,27 @@
 """The chip filters: one immutable value, its canonical form, and the queryset it selects.
 
-Semantics: values inside one list are OR'ed, lists are AND'ed; every
-keyword must occur in the title; names match case-insensitively.
+Semantics: values inside one list are OR'ed, lists are AND'ed; names match
+case-insensitively; every keyword must occur in the award title or the notice title; an area
+chip also finds the contracts whose delivery list ("Abra, Aklan, Metro Manila") names that
+area as one of its comma-separated entries. The columnar engine (`contracts.columnar`)
+applies the very same rules, with the helpers below, so both give one set of answers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import reduce
+from operator import or_
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet, Value
 from django.db.models.functions import Upper
 
-from .models import Area, BusinessCategory, Contract, Contractor, Organization
+from .entities import BY_KEY, ENTITIES
+from .models import Area, Contract
 
 
 @dataclass(frozen=True)
@@ -38,31 +45,60 @@ class ContractFilters:
         """A JSON-able form in which chip order, duplicates, case and spacing do not matter."""
 
         def names(values: tuple[str, ...]) -> list[str]:
-            return sorted({" ".join(v.split()).upper() for v in values if v.strip()})
+            return sorted({normalized_name(v) for v in values if v.strip()})
 
         return {
-            "contractors": names(self.contractors),
-            "areas": names(self.areas),
-            "organizations": names(self.organizations),
-            "business_categories": names(self.business_categories),
+            **{entity.chip: names(getattr(self, entity.chip)) for entity in ENTITIES},
             "keywords": names(self.keywords),
             "time_ranges": sorted({(r.start.isoformat(), r.end.isoformat()) for r in self.time_ranges}),
             "min_amount": None if self.min_amount is None else str(self.min_amount.normalize()),
             "max_amount": None if self.max_amount is None else str(self.max_amount.normalize()),
         }
 
+    def keyword_terms(self) -> list[str]:
+        """The keywords as matched: upper case, surrounding spaces dropped, blanks ignored."""
+        return [term for term in (k.strip().upper() for k in self.keywords) if term]
 
-# (filter field, the entity model its chips name, the Contract foreign key it narrows)
-ENTITY_FILTERS = (
-    ("contractors", Contractor, "contractor_id"),
-    ("areas", Area, "area_id"),
-    ("organizations", Organization, "organization_id"),
-    ("business_categories", BusinessCategory, "business_category_id"),
-)
+    def cents_range(self) -> tuple[int | None, int | None]:
+        """The amount bounds in whole centavos (amounts have two places, so this is exact)."""
+        low = self.min_amount
+        high = self.max_amount
+        return (
+            None if low is None else int((low * 100).to_integral_value(ROUND_CEILING)),
+            None if high is None else int((high * 100).to_integral_value(ROUND_FLOOR)),
+        )
 
 
-def _names_q(values: tuple[str, ...]) -> Q:
-    return Q(uname__in=[" ".join(v.split()).upper() for v in values])
+def normalized_name(value: str) -> str:
+    """How a chip names an entity: spacing collapsed, upper case."""
+    return " ".join(value.split()).upper()
+
+
+def area_entries(name: str) -> frozenset[str]:
+    """The areas an Area of Delivery value names: each comma-separated entry, normalized.
+
+    "Abra, Agusan Del Norte" names ABRA and AGUSAN DEL NORTE. Entries rather than
+    substrings: a chip for "Samar" must not find "Northern Samar", nor "Manila" find
+    "Metro Manila". The whole value is matched as it is exported besides (by `UPPER(name)`).
+    """
+    return frozenset(normalized_name(part) for part in name.split(",") if part.strip())
+
+
+def matching_area_ids(wanted: Iterable[str]) -> list[int]:
+    """Ids of the areas a list of area chips selects (the exported value, or one entry of it)."""
+    wanted = {normalized_name(v) for v in wanted if v.strip()}
+    if not wanted:
+        return []
+    # An entry equal to W holds W's first word verbatim, so UPPER(name) LIKE '%WORD%' (the
+    # trigram index) narrows the areas to a handful before the exact test in Python.
+    candidates = Area.objects.annotate(uname=Upper("name")).filter(
+        Q(uname__in=wanted) | reduce(or_, (Q(uname__contains=w.split()[0]) for w in wanted))
+    )
+    return sorted(
+        pk
+        for pk, name, uname in candidates.values_list("id", "name", "uname")
+        if uname in wanted or area_entries(name) & wanted
+    )
 
 
 def filter_contracts(
@@ -70,14 +106,27 @@ def filter_contracts(
 ) -> QuerySet[Contract]:
     """The contracts that match every chip list (each list OR'ed inside)."""
     qs = Contract.objects.all() if queryset is None else queryset
-    for field_name, model, fk in ENTITY_FILTERS:
-        values = getattr(filters, field_name)
-        if values:
-            ids = model.objects.annotate(uname=Upper("name")).filter(_names_q(values)).values("id")
-            qs = qs.filter(**{f"{fk}__in": ids})
-    for keyword in filters.keywords:
-        # UPPER(title) LIKE UPPER('%kw%') is what the trigram index on UPPER(title) serves.
-        qs = qs.annotate(utitle=Upper("title")).filter(utitle__contains=keyword.strip().upper())
+    for entity in ENTITIES:
+        values = getattr(filters, entity.chip)
+        if not values:
+            continue
+        if entity is BY_KEY["area"]:
+            ids = matching_area_ids(values)
+            # No such area: nothing matches (an empty IN () would not compile to SQL).
+            qs = qs.filter(area_id__in=ids) if ids else qs.filter(Value(False, output_field=BooleanField()))
+        else:
+            ids = (
+                entity.model.objects.annotate(uname=Upper("name"))
+                .filter(uname__in=[normalized_name(v) for v in values])
+                .values("id")
+            )
+            qs = qs.filter(**{f"{entity.column}__in": ids})
+    terms = filters.keyword_terms()
+    if terms:
+        # UPPER(col) LIKE '%KW%' is what the trigram indexes on UPPER(title) serve.
+        qs = qs.annotate(utitle=Upper("title"), unotice=Upper("notice_title"))
+        for term in terms:
+            qs = qs.filter(Q(utitle__contains=term) | Q(unotice__contains=term))
     if filters.time_ranges:
         in_any_range = Q()
         for r in filters.time_ranges:

@@ -134,6 +134,10 @@ class DatasetVersion(models.Model):
 
     @classmethod
     def bump(cls) -> int:
+        """A new version of the data; its columnar snapshot is built once this commits."""
+        from .services import dataset_changed  # services imports the models
+
         if not cls.objects.filter(pk=1).update(version=models.F("version") + 1):
             cls.objects.get_or_create(pk=1, defaults={"version": 2})
+        dataset_changed()
         return cls.current()

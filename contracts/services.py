@@ -67,3 +67,11 @@ def contracts_vacuum_analyze() -> None:
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
         cursor.execute(f"{command} {tables}")
+
+
+def dataset_changed() -> None:
+    """Called by `DatasetVersion.bump()` (every import and generate): once the transaction
+    commits, build the columnar snapshot of the new version (see contracts.columnar)."""
+    from .columnar import build_after_commit  # the columnar package imports these models
+
+    build_after_commit()

@@ -2,12 +2,17 @@
 """Latency of the synchronous chip endpoints on 1,000,000 generated contracts (PostgreSQL).
 
 Not a test: a benchmark that prints figures. It creates (once) the database
-`philgeps_bench`, generates 1M contracts into it, serves the API with uvicorn, and times
-each endpoint for a handful of realistic filter sets with a sequential keep-alive client
-(latency, not throughput). Ratios are to a minimal authenticated endpoint measured in the
-same run, because absolute figures swing up to 2x between runs on these machines.
+`philgeps_bench`, generates 1M contracts into it (which builds their columnar snapshot),
+serves the API with uvicorn (one process), and times the three chip endpoints for five
+realistic filter sets with a sequential keep-alive client (latency, not throughput):
+median and p90, beside a minimal authenticated endpoint measured in the same run (absolute
+figures swing up to 2x between runs on these machines) and beside the figures of the
+DuckDB-over-Parquet dashboard this one replaces ("original", same rows and machine).
 
     make bench            # or: .venv/bin/python test/bench_chip_endpoints.py [--rows N] [--samples N]
+    --engines columnar,database   also time the database engine (the columnar one switched off)
+    --rebuild                     bump the dataset version and time the snapshot rebuild
+                                  while a client keeps querying
 """
 
 from __future__ import annotations
@@ -31,7 +36,52 @@ FILTER_SETS = {
     "one area": {"areas": ["Metro Manila"]},
     "category + year": {"business_categories": ["Construction Projects"], "time_ranges": ["2023"]},
     "keyword": {"keywords": ["road"]},
+    "one contractor": {},  # filled in with a contractor of about 150 contracts
 }
+ENDPOINTS = ("chip-search", "chip-aggregates", "chip-aggregates-paginated")
+# The original dashboard (DuckDB over one Parquet file, in-process) on the same 1M rows, median ms.
+ORIGINAL_MS = {
+    ("none", "chip-search"): 109,
+    ("none", "chip-aggregates"): 271,
+    ("none", "chip-aggregates-paginated"): 100,
+    ("one area", "chip-search"): 153,
+    ("one area", "chip-aggregates"): 177,
+    ("one area", "chip-aggregates-paginated"): 73,
+    ("category + year", "chip-search"): 175,
+    ("category + year", "chip-aggregates"): 143,
+    ("category + year", "chip-aggregates-paginated"): 59,
+    ("keyword", "chip-search"): 645,
+    ("keyword", "chip-aggregates"): 1984,
+    ("keyword", "chip-aggregates-paginated"): 323,
+    ("one contractor", "chip-search"): 177,
+    ("one contractor", "chip-aggregates"): 134,
+    ("one contractor", "chip-aggregates-paginated"): 38,
+}
+
+
+def body(endpoint: str, filters: dict) -> dict:
+    if endpoint == "chip-search":
+        return {"filters": {**filters, "page_size": 20}}
+    if endpoint == "chip-aggregates":
+        return {"filters": filters, "top_n": 20}
+    return {"filters": filters, "entity_type": "contractor", "page_size": 20}
+
+
+def contractor_near(database: str, rows: int) -> str:
+    """The contractor whose contract count is closest to `rows`."""
+    with psycopg.connect(f"{PG}/{database}") as conn:
+        return conn.execute(
+            "SELECT c.name FROM contracts_contractor c JOIN contracts_contract k ON k.contractor_id = c.id "
+            "GROUP BY c.id, c.name ORDER BY abs(count(*) - %s), c.id LIMIT 1",
+            [rows],
+        ).fetchone()[0]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -77,7 +127,8 @@ def ensure_database(name: str, rows: int, env: dict[str, str]) -> None:
     env["BENCH_TOKEN"] = token.stdout.strip()
 
 
-def serve(env: dict[str, str], port: int) -> subprocess.Popen:
+def serve(env: dict[str, str], port: int, columnar: bool = True) -> subprocess.Popen:
+    env = {**env, "COLUMNAR_ENABLED": "true" if columnar else "false"}
     server = subprocess.Popen(
         [
             sys.executable,
@@ -122,6 +173,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--database", default="philgeps_bench")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--engines", default="columnar", help="columnar,database")
+    parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
 
     env = {
@@ -132,45 +185,77 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
     ensure_database(args.database, args.rows, env)
-    server = serve(env, args.port)
-    base = f"http://127.0.0.1:{args.port}/api/v1/contracts"
+    contractor = contractor_near(args.database, 150)
+    filter_sets = {**FILTER_SETS, "one contractor": {"contractors": [contractor]}}
     headers = {"Authorization": f"Bearer {env['BENCH_TOKEN']}"}
-    try:
-        with httpx.Client(headers=headers, timeout=120) as client:
-            baseline = time_requests(
-                client, "GET", f"{base}/filter-options/?field=areas&q=zz&limit=1", None, args.samples * 3
-            )
-            base_median = statistics.median(baseline)
-            print(f"\n{args.rows:,} contracts; {args.samples} sequential requests per row; times in ms\n")
-            print(f"{'endpoint':<28}{'filters':<18}{'median':>9}{'p99':>9}{'x baseline':>12}")
-            print(
-                f"{'baseline: filter-options':<28}{'(1 row)':<18}{base_median:>9.1f}"
-                f"{percentile(baseline, 99):>9.1f}{1:>12.1f}"
-            )
-            cases = []
-            for name, filters in FILTER_SETS.items():
-                cases.append(("chip-search", name, {"filters": {**filters, "page_size": 20}}))
-            for name, filters in FILTER_SETS.items():
-                cases.append(("chip-aggregates", name, {"filters": filters}))
-            for name, filters in FILTER_SETS.items():
-                cases.append(
-                    (
-                        "chip-aggregates-paginated",
-                        name,
-                        {"filters": filters, "entity_type": "contractor", "page_size": 20},
-                    )
+    engines = args.engines.split(",")
+    medians: dict[tuple[str, str, str], float] = {}
+    print(f"\n{args.rows:,} contracts; one uvicorn process; {args.samples} sequential requests per cell; ms")
+    print(f'"one contractor" is {contractor!r}')
+    for engine in engines:
+        server = serve(env, args.port, columnar=engine == "columnar")
+        base = f"http://127.0.0.1:{args.port}/api/v1/contracts"
+        try:
+            with httpx.Client(headers=headers, timeout=300) as client:
+                baseline = time_requests(
+                    client, "GET", f"{base}/filter-options/?field=areas&q=zz&limit=1", None, args.samples
                 )
-            for endpoint, name, body in cases:
-                samples = time_requests(client, "POST", f"{base}/{endpoint}/", body, args.samples)
-                median = statistics.median(samples)
+                print(f"\nengine: {engine}")
+                print(f"{'endpoint':<28}{'filters':<17}{'median':>8}{'p90':>8}{'original':>10}{'x orig':>8}")
                 print(
-                    f"{endpoint:<28}{name:<18}{median:>9.1f}{percentile(samples, 99):>9.1f}"
-                    f"{median / base_median:>12.1f}",
-                    flush=True,
+                    f"{'baseline: filter-options':<28}{'(1 row)':<17}{statistics.median(baseline):>8.1f}"
+                    f"{percentile(baseline, 90):>8.1f}"
                 )
-    finally:
-        server.terminate()
-        server.wait()
+                for endpoint in ENDPOINTS:
+                    for name, filters in filter_sets.items():
+                        url = f"{base}/{endpoint}/"
+                        samples = time_requests(client, "POST", url, body(endpoint, filters), args.samples)
+                        median = statistics.median(samples)
+                        medians[(engine, endpoint, name)] = median
+                        original = ORIGINAL_MS[(name, endpoint)]
+                        print(
+                            f"{endpoint:<28}{name:<17}{median:>8.1f}{percentile(samples, 90):>8.1f}"
+                            f"{original:>10}{original / median:>8.1f}",
+                            flush=True,
+                        )
+                print(f"server resident memory after the runs: {rss_mb(server.pid):.0f} MB")
+                if args.rebuild and engine == "columnar":
+                    time_rebuild(client, base, env)
+        finally:
+            server.terminate()
+            server.wait()
+
+
+def time_rebuild(client: httpx.Client, base: str, env: dict[str, str]) -> None:
+    """Bump the dataset version (its snapshot is rebuilt after commit) while querying non-stop."""
+    bump = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import django, time; django.setup(); from contracts.models import DatasetVersion; "
+            "t = time.perf_counter(); DatasetVersion.bump(); "
+            "print(f'{time.perf_counter() - t:.1f}')",
+        ],
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    latencies, failures = [], 0
+    request = body("chip-aggregates-paginated", {"areas": ["Metro Manila"]})
+    while bump.poll() is None:
+        started = time.perf_counter()
+        response = client.post(f"{base}/chip-aggregates-paginated/", json=request)
+        latencies.append((time.perf_counter() - started) * 1000)
+        failures += response.status_code != 200
+    build_seconds = bump.stdout.read().strip()
+    print(
+        f"\nsnapshot rebuild after a version bump: {build_seconds} s; meanwhile {len(latencies)} "
+        f"contractor-table requests (one area), {failures} failed, median "
+        f"{statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms"
+    )
+    after = time_requests(client, "POST", f"{base}/chip-aggregates-paginated/", request, 10)
+    print(f"after the rebuild: median {statistics.median(after):.1f} ms")
 
 
 if __name__ == "__main__":

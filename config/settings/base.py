@@ -172,6 +172,20 @@ CELERY_BEAT_SCHEDULE = {
 # Memory PostgreSQL may use for the one-pass analytics query (SET LOCAL, that query only).
 ANALYTICS_WORK_MEM = env("ANALYTICS_WORK_MEM", default="64MB")
 
+# --- Columnar analytics (DuckDB snapshots of the contracts, one per dataset version) ---------
+# Aggregates, entity tables and search pages are answered from a read-only DuckDB file built
+# from the database after every import or generate (and lazily by a process that lacks it);
+# the database answers whenever no current snapshot is at hand.
+COLUMNAR_ENABLED = env.bool("COLUMNAR_ENABLED", default=True)
+# Where snapshots live: per machine by default; a directory shared by several machines works
+# too (builders take a file lock, snapshots appear by atomic rename).
+COLUMNAR_DIR = Path(env("COLUMNAR_DIR", default=str(MEDIA_ROOT / "columnar")))
+# Build the new snapshot in the process that committed the import/generate, right after commit.
+COLUMNAR_BUILD_ON_COMMIT = env.bool("COLUMNAR_BUILD_ON_COMMIT", default=True)
+# Per process (each web and worker process opens the snapshot once): bounds resident memory.
+COLUMNAR_MEMORY_LIMIT = env("COLUMNAR_MEMORY_LIMIT", default="512MB")
+COLUMNAR_THREADS = env.int("COLUMNAR_THREADS", default=2)
+
 # --- Jobs -------------------------------------------------------------------------------------
 JOB_PROGRESS_MIN_INTERVAL = env.float("JOB_PROGRESS_MIN_INTERVAL", default=0.5)
 JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=2.0)

@@ -7,26 +7,21 @@ from typing import Any
 from django.db.models import Case, IntegerField, Value, When
 from django.db.models.functions import Upper
 
+from ..entities import BY_CHIP
 from ..exceptions import InvalidQueryError
-from ..models import Area, BusinessCategory, Contractor, NamedEntity, Organization
 
-OPTION_FIELDS: dict[str, type[NamedEntity]] = {
-    "contractors": Contractor,
-    "areas": Area,
-    "organizations": Organization,
-    "business_categories": BusinessCategory,
-}
+OPTION_FIELDS: tuple[str, ...] = tuple(BY_CHIP)
 
 
 def filter_options(*, field: str, q: str = "", limit: int = 20) -> dict[str, Any]:
-    model = OPTION_FIELDS.get(field)
-    if model is None:
+    entity = BY_CHIP.get(field)
+    if entity is None:
         raise InvalidQueryError(
             f"Unknown option field {field!r}.",
             errors={"field": [f"Must be one of {', '.join(OPTION_FIELDS)}."]},
         )
     term = " ".join(q.split()).upper()
-    names = model.objects.annotate(uname=Upper("name"))
+    names = entity.model.objects.annotate(uname=Upper("name"))
     if term:
         # UPPER(name) LIKE '%TERM%' is what the trigram index on UPPER(name) serves.
         names = names.filter(uname__contains=term).annotate(

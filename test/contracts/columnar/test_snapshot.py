@@ -1,0 +1,126 @@
+"""The life of a columnar snapshot: built after commit and lazily, swapped, locked, cleaned up."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from contracts.columnar import build_snapshot, snapshot_cursor
+from contracts.columnar import snapshot as snapshot_module
+from contracts.filters import ContractFilters
+from contracts.generating.service import ExistingContracts, contracts_generate
+from contracts.selectors import contract_aggregates
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def snapshots(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.rglob("*.duckdb"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_generate_builds_its_snapshot_after_commit_and_drops_the_old_one(columnar):
+    contracts_generate(count=300, seed=3)
+    first = snapshots(columnar.COLUMNAR_DIR)
+    assert len(first) == 1 and "-v2-" in first[0]
+    with snapshot_cursor() as cursor:
+        assert cursor.execute("SELECT count(*) FROM contracts").fetchone()[0] == 300
+        contracts_generate(count=200, seed=4, existing=ExistingContracts.REPLACE)
+        # The query that started on the old snapshot finishes on it, although it was deleted.
+        assert cursor.execute("SELECT count(*) FROM contracts").fetchone()[0] == 300
+    second = snapshots(columnar.COLUMNAR_DIR)
+    assert len(second) == 1 and "-v3-" in second[0]
+    with snapshot_cursor() as cursor:
+        assert cursor.execute("SELECT count(*) FROM contracts").fetchone()[0] == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_without_the_snapshot_answers_from_the_database_and_builds_it(columnar):
+    columnar.COLUMNAR_BUILD_ON_COMMIT = False
+    contracts_generate(count=300, seed=5)
+    assert snapshots(columnar.COLUMNAR_DIR) == []
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = contract_aggregates(filters=ContractFilters(), top_n=3)
+    assert answer["summary"]["count"] == 300
+    assert len(queries) > 1  # the database answered
+    snapshot_module._builder.join(timeout=60)
+    assert len(snapshots(columnar.COLUMNAR_DIR)) == 1
+
+    with CaptureQueriesContext(connection) as queries:
+        assert contract_aggregates(filters=ContractFilters(), top_n=3) == answer
+    assert len(queries) == 1  # only the dataset version: the snapshot answered
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_builder_does_not_collide_with_the_first(columnar):
+    columnar.COLUMNAR_BUILD_ON_COMMIT = False
+    contracts_generate(count=100, seed=6)
+    directory = snapshot_module.snapshot_dir()
+    directory.mkdir(parents=True)
+    with open(directory / "build.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another process is building
+        assert build_snapshot(wait=False) is None
+        fcntl.flock(held, fcntl.LOCK_UN)
+    (directory / ".building-v1-0.duckdb").write_bytes(b"left by a builder that died")
+    built = build_snapshot(wait=False)
+    assert built is not None and built.exists()
+    assert sorted(p.name for p in directory.iterdir()) == ["build.lock", built.name]
+
+
+def test_no_data_version_means_no_snapshot(db, columnar):
+    assert build_snapshot() is None
+    with snapshot_cursor() as cursor:
+        assert cursor is None
+
+
+def test_the_sqlite_of_make_run_builds_and_serves_a_snapshot(tmp_path):
+    """make run's default database: generate, then the same answers from both engines."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "COLUMNAR_DIR": str(tmp_path / "columnar"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "LOG_LEVEL": "WARNING",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [*manage, "generate_contracts", "--count", "1500", "--seed", "9", "--no-progress"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    assert len(snapshots(tmp_path / "columnar")) == 1
+    script = """
+import django, json
+django.setup()
+from django.test import override_settings
+from contracts.filters import ContractFilters
+from contracts.selectors import contract_aggregates, entity_table
+from contracts.columnar import snapshot_cursor
+with snapshot_cursor() as cursor:
+    assert cursor is not None
+f = ContractFilters(areas=("Samar",), keywords=("supply",))
+calls = [lambda: contract_aggregates(filters=f, top_n=5),
+         lambda: entity_table(filters=ContractFilters(), entity_type="area", ordering="-name")]
+out = []
+for call in calls:
+    first = call()
+    with override_settings(COLUMNAR_ENABLED=False):
+        out.append(first == call())
+print(json.dumps(out))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "[true, true]"
