@@ -97,13 +97,13 @@ class _Wanted:
 # A page: (number of entities, rows with name, contract_count, total/average amount, dates).
 Page = tuple[int, list[dict[str, Any]]]
 
-_COLUMNAR_ORDER = {
-    "name": "e.uname",
-    "contract_count": "g.n",
-    "total_amount": "g.cents",
-    "average_amount": "g.cents / g.n",
-    "first_award_date": "g.first_date",
-    "last_award_date": "g.last_date",
+_COLUMNAR_ORDER = {  # {p}: the relation's prefix
+    "name": "{p}uname",
+    "contract_count": "{p}n",
+    "total_amount": "{p}cents",
+    "average_amount": "{p}cents / {p}n",
+    "first_award_date": "{p}first_date",
+    "last_award_date": "{p}last_date",
 }
 
 
@@ -116,12 +116,18 @@ def _rows_columnar(cursor: duckdb.DuckDBPyConnection, wanted: _Wanted, report: P
         f"min(award_date) AS first_date, max(award_date) AS last_date "
         f"FROM {relation} WHERE {entity.column} IS NOT NULL GROUP BY 1"
     )
-    # The page and the number of groups in one statement (one round of planning/scheduling).
+    if wanted.field == "name":  # the page is chosen by name: every group needs its name
+        grouped = f"SELECT g.*, e.uname FROM ({grouped}) AS g JOIN {entity.key} AS e ON e.id = g.id"
+
+    def order(of: str) -> str:
+        return f"{_COLUMNAR_ORDER[wanted.field].format(p=of)} {direction}, {of}id"
+
+    # The page and the number of groups in one statement (one round of planning/scheduling),
+    # names joined to the page's rows only.
     found = cursor.execute(
-        f"WITH g AS ({grouped}), counted AS (SELECT count(*) AS total FROM g) "
-        "SELECT e.name, g.n, g.cents, g.first_date, g.last_date, counted.total "
-        f"FROM g JOIN {entity.key} AS e ON e.id = g.id CROSS JOIN counted "
-        f"ORDER BY {_COLUMNAR_ORDER[wanted.field]} {direction}, g.id LIMIT ? OFFSET ?",
+        "SELECT e.name, p.n, p.cents, p.first_date, p.last_date, p.total FROM ("
+        f"  SELECT *, count(*) OVER () AS total FROM ({grouped}) ORDER BY {order('')} LIMIT ? OFFSET ?"
+        f") AS p JOIN {entity.key} AS e ON e.id = p.id ORDER BY {order('p.')}",
         [wanted.page_size, wanted.offset],
     ).fetchall()
     # A page past the end has no row to carry the count: count on its own.
