@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,8 +45,6 @@ _FILTERS_EXAMPLE = {
 
 
 class ChipSearchApi(APIView):
-    parser_classes = [JSONParser]
-
     @extend_schema(
         operation_id="contracts_chip_search",
         summary="One page of the contracts the chips select",
@@ -72,8 +69,6 @@ class ChipSearchApi(APIView):
 
 
 class ChipAggregatesApi(APIView):
-    parser_classes = [JSONParser]
-
     @extend_schema(
         operation_id="contracts_chip_aggregates",
         summary="Summary, totals by year and month, and top entities of the selected contracts",
@@ -96,8 +91,6 @@ class ChipAggregatesApi(APIView):
 
 
 class ChipAggregatesPaginatedApi(APIView):
-    parser_classes = [JSONParser]
-
     @extend_schema(
         operation_id="contracts_chip_aggregates_paginated",
         summary="One row per entity (contractor, area, organization or category) with its totals",

@@ -90,14 +90,22 @@ def job_submit(
             if earlier is not None:
                 return Submission(job=earlier, cached_data=cached)
         now = timezone.now()
-        job = Job.objects.create(
-            **fields,
-            state=JobState.SUCCESS,
-            progress=100,
-            message="Served from the result cache.",
-            started_at=now,
-            completed_at=now,
-        )
+        try:
+            with transaction.atomic():
+                job = Job.objects.create(
+                    **fields,
+                    state=JobState.SUCCESS,
+                    progress=100,
+                    message="Served from the result cache.",
+                    started_at=now,
+                    completed_at=now,
+                )
+        except IntegrityError:
+            # A concurrent submit with the same Idempotency-Key recorded it first: replay it.
+            winner = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+            if winner is None:
+                raise
+            return _replay(winner, fingerprint)
         return Submission(job=job, cached_data=cached)
 
     active = Job.objects.filter(owner=owner, cache_key=cache_key, state__in=ACTIVE_STATES).first()

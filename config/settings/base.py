@@ -79,6 +79,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True  # serve app static files under uvicorn without collectstatic
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var")))
 
+# Largest request body read (JSON API, forms): past it the answer is 413. The API's bodies
+# are chip lists, a few kilobytes; Django's default (2.5 MB) is far more than any needs.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("API_MAX_BODY_BYTES", default=1_048_576)
+
 # --- Database -----------------------------------------------------------------------------
 # SQLite is only the zero-setup default of `make run`; production and tests use PostgreSQL.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
@@ -187,6 +191,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only: a form or multipart body cannot carry nested filters, so it is a 415, not a
+    # half-parsed payload that fails later in a worker.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
