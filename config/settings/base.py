@@ -108,11 +108,30 @@ REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 # Redis connection pool per request (measured: connected_clients climbing with every
 # request, and submit capped near 100 req/s under uvicorn). django-redis shares one pool
 # per process whatever the thread.
+# One bounded pool per process, and a burst waits for a free connection instead of failing:
+# redis-py's default pool raises MaxConnectionsError past 100 connections, which turned a
+# burst of 200 submits into 64 server errors. The web server's threads are what bound
+# concurrency, so a pool as large as the threads that can use it never makes anyone wait long.
+REDIS_POOL_MAX_CONNECTIONS = env.int("REDIS_POOL_MAX_CONNECTIONS", default=50)
+REDIS_POOL_TIMEOUT = env.float("REDIS_POOL_TIMEOUT", default=10.0)
+CACHE_OPTIONS = {
+    "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
+    "CONNECTION_POOL_KWARGS": {
+        "max_connections": REDIS_POOL_MAX_CONNECTIONS,
+        "timeout": REDIS_POOL_TIMEOUT,
+        # A connection left stale by a Redis restart is noticed and replaced, not reported.
+        "health_check_interval": 30,
+        "retry_on_timeout": True,
+    },
+    "SOCKET_CONNECT_TIMEOUT": 2,
+    "SOCKET_TIMEOUT": 5,
+}
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "django",
+        "OPTIONS": CACHE_OPTIONS,
     }
 }
 # How long a job's result stays in the cache; the job record itself lives on.
