@@ -95,10 +95,27 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+class QueryTimeout(ApplicationError):
+    status_code = 422
+    code = "query_timeout"
+
+
+def _is_statement_timeout(exc: Exception) -> bool:
+    import psycopg
+    from django.db import OperationalError
+
+    return isinstance(exc, OperationalError) and isinstance(exc.__cause__, psycopg.errors.QueryCanceled)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     # Imported here: rest_framework.views reads the parser setting, whose parser imports this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    if _is_statement_timeout(exc):
+        exc = QueryTimeout(
+            f"The query ran longer than the {settings.DATABASE_STATEMENT_TIMEOUT:g} s a request may take; "
+            'narrow the chips, or send "async_mode": true to run it as a job.'
+        )
     if isinstance(exc, ApplicationError):
         body = error_body(exc.code, exc.message, exc.errors, status=exc.status) | exc.extra
         return Response(body, status=exc.status_code, headers=exc.headers)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import ErrorResponseSerializer
+from config.throttling import ChipThrottle
 
 from .responses import (
     ContractAggregatesResponseSerializer,
@@ -45,6 +46,8 @@ _FILTERS_EXAMPLE = {
 
 
 class ChipSearchApi(APIView):
+    throttle_classes = [ChipThrottle]
+
     @extend_schema(
         operation_id="contracts_chip_search",
         summary="One page of the contracts the chips select",
@@ -69,6 +72,8 @@ class ChipSearchApi(APIView):
 
 
 class ChipAggregatesApi(APIView):
+    throttle_classes = [ChipThrottle]
+
     @extend_schema(
         operation_id="contracts_chip_aggregates",
         summary="Summary, totals by year and month, and top entities of the selected contracts",
@@ -91,6 +96,8 @@ class ChipAggregatesApi(APIView):
 
 
 class ChipAggregatesPaginatedApi(APIView):
+    throttle_classes = [ChipThrottle]
+
     @extend_schema(
         operation_id="contracts_chip_aggregates_paginated",
         summary="One row per entity (contractor, area, organization or category) with its totals",

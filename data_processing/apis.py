@@ -10,10 +10,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError, ErrorResponseSerializer
+from config.throttling import JobSubmitThrottle
 
 from . import selectors, services
 from .exceptions import ExportFileGone, ExportNotReady, NoFileToDownload
@@ -34,10 +34,6 @@ from .serializers import (
 from .services import Submission
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
-
-
-class JobSubmitThrottle(UserRateThrottle):
-    scope = "job_submit"
 
 
 def submission_response(submission: Submission) -> Response:

@@ -27,6 +27,7 @@ from . import events, result_cache
 from .cache_keys import cache_key_for, fingerprint_for
 from .exceptions import IdempotencyKeyReused, JobAlreadyFinished
 from .exports import export_directory
+from .limits import job_limits_check
 from .models import ACTIVE_STATES, RUNNING_STATES, Job, JobState
 from .progress import ProgressReporter
 from .registry import JobKindSpec, RunContext, job_kind, job_kinds
@@ -114,6 +115,7 @@ def job_submit(
 
     try:
         with transaction.atomic():
+            job_limits_check(owner=owner, spec=spec)
             job = Job.objects.create(**fields, message=f"{spec.label} task has been queued.")
             # Enqueue only once the row is committed, or a fast worker could miss it.
             transaction.on_commit(lambda: job_enqueue(job))

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "corsheaders",
+    "django_ratelimit",
     "channels",
     "contracts",
     "data_processing",
@@ -84,6 +85,16 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("API_MAX_BODY_BYTES", default=1_048_576)
 
 # --- Database -----------------------------------------------------------------------------
+
+# Seconds a query made while answering a request may run (PostgreSQL statement_timeout).
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=30.0)
+
+
+def statement_timeout_option(seconds: float) -> str:
+    """libpq ``options`` that make PostgreSQL cancel any statement running longer than ``seconds``."""
+    return f"-c statement_timeout={int(seconds * 1000)}"
+
+
 # SQLite is only the zero-setup default of `make run`; production and tests use PostgreSQL.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -97,6 +108,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
             "timeout": 10,
         }
+    # Request-time queries give up after this long (a 422 that says to narrow the chips or use
+    # async_mode); a job's queries get the job's soft time limit instead (data_processing/tasks.py).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = statement_timeout_option(
+        DATABASE_STATEMENT_TIMEOUT
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Worker, web server and beat share the file: wait for locks instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -144,7 +160,9 @@ CHANNEL_LAYERS = {
         # The pub/sub layer delivers a group message to a websocket in ~0.75 ms against
         # ~2.0 ms for the list-based RedisChannelLayer, measured on 2-core machines.
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "philgeps"},
+        # Pub/sub channels ignore Redis database numbers: two deployments on one Redis server
+        # must have different prefixes or each receives the other's job updates.
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_LAYER_PREFIX", default="philgeps")},
     }
 }
 
@@ -202,6 +220,10 @@ JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=2.0)
 JOB_REQUEUE_AFTER_SECONDS = env.int("JOB_REQUEUE_AFTER_SECONDS", default=300)
 JOB_QUEUE_GIVE_UP_SECONDS = env.int("JOB_QUEUE_GIVE_UP_SECONDS", default=3600)
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
+# What one user may have at once (data_processing/limits.py); over it a submit is a 429/409.
+JOB_MAX_ACTIVE_PER_USER = env.int("JOB_MAX_ACTIVE_PER_USER", default=20)
+JOB_MAX_ACTIVE_EXPORTS_PER_USER = env.int("JOB_MAX_ACTIVE_EXPORTS_PER_USER", default=2)
+JOB_EXPORT_MAX_BYTES_PER_USER = env.int("JOB_EXPORT_MAX_BYTES_PER_USER", default=1024**3)
 
 # --- REST framework -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -215,8 +237,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    # Counted atomically in Redis (config/throttling.py); rates as N/sec, N/min, N/hour, N/day.
     "DEFAULT_THROTTLE_RATES": {
         "job_submit": env("JOB_SUBMIT_THROTTLE_RATE", default="120/min"),
+        "chip": env("CHIP_THROTTLE_RATE", default="60/min"),
+        "login_user": env("LOGIN_THROTTLE_RATE", default="10/min"),
+        "login_ip": env("LOGIN_IP_THROTTLE_RATE", default="30/min"),
     },
     "UNAUTHENTICATED_USER": None,
 }
@@ -239,6 +265,19 @@ SPECTACULAR_SETTINGS = {
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+
+# django-ratelimit's counters live in the shared Redis cache (atomic add + incr).
+RATELIMIT_USE_CACHE = "default"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=10)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

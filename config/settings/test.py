@@ -1,7 +1,7 @@
 """Test settings: real PostgreSQL, Redis, channel layer and workers (see STYLE.md, Tests)."""
 
 from .base import *  # noqa: F403
-from .base import CACHE_OPTIONS, DATABASES, env
+from .base import CACHE_OPTIONS, DATABASES, env, statement_timeout_option
 
 SECRET_KEY = "test-only-secret-key"  # noqa: S105 - tests only
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -11,6 +11,9 @@ DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_
 # Each test runs in a transaction that a worker in another process cannot see through a
 # pool; integration tests use transactional_db, so plain connections are simpler here.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# As in production, but roomier: creating and dropping the test database share these settings.
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=120.0)
+DATABASES["default"]["OPTIONS"] = {"options": statement_timeout_option(DATABASE_STATEMENT_TIMEOUT)}
 # A server subprocess under load (the burst tests) pools its connections as production does,
 # instead of opening one per request thread.
 if env.bool("TEST_DATABASE_POOL", default=False):
