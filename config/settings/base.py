@@ -219,6 +219,10 @@ JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=2.0)
 # A queued job untouched this long is queued again (its message may have been lost).
 JOB_REQUEUE_AFTER_SECONDS = env.int("JOB_REQUEUE_AFTER_SECONDS", default=300)
 JOB_QUEUE_GIVE_UP_SECONDS = env.int("JOB_QUEUE_GIVE_UP_SECONDS", default=3600)
+# Starts a job gets: one whose worker process dies every time (out of memory, say) then fails.
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+# A running job this long past its hard time limit was killed; the sweeper marks it failed.
+JOB_HARD_LIMIT_GRACE_SECONDS = env.int("JOB_HARD_LIMIT_GRACE_SECONDS", default=10)
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
 # What one user may have at once (data_processing/limits.py); over it a submit is a 429/409.
 JOB_MAX_ACTIVE_PER_USER = env.int("JOB_MAX_ACTIVE_PER_USER", default=20)
