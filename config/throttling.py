@@ -17,7 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django_ratelimit.core import get_usage
-from rest_framework import parsers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import parsers, serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -90,11 +92,25 @@ class LoginThrottle(AtomicRateThrottle):
         return login_idents(request._request, data.get("username"))
 
 
+class _TokenSerializer(serializers.Serializer):
+    """Schema only: the token endpoint's answer."""
+
+    token = serializers.CharField()
+
+
 class ThrottledObtainAuthToken(ObtainAuthToken):
     """POST username and password for an API token, at most LOGIN_THROTTLE_RATE per account."""
 
     throttle_classes = (LoginThrottle,)
     parser_classes = (BoundedJSONParser, parsers.FormParser)
+
+    @extend_schema(
+        summary="Exchange a username and password for an API token",
+        request=AuthTokenSerializer,
+        responses={200: _TokenSerializer, 400: OpenApiResponse(description="Wrong username or password.")},
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        return super().post(request, *args, **kwargs)
 
 
 def login_throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
