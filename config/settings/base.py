@@ -14,7 +14,9 @@ if (BASE_DIR / ".env").is_file():
     env.read_env(str(BASE_DIR / ".env"))
 
 # --- Core -------------------------------------------------------------------------------
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-insecure-secret-key-change-me")
+# Development only; production settings refuse to start with it.
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -30,6 +32,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, not a CDN
     "corsheaders",
     "django_ratelimit",
     "channels",
@@ -210,6 +213,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Seconds one health report is reused for every caller (the health endpoint is public).
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=2.0)
+
 # Memory PostgreSQL may use for the one-pass analytics query (SET LOCAL, that query only).
 ANALYTICS_WORK_MEM = env("ANALYTICS_WORK_MEM", default="64MB")
 
@@ -266,6 +272,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",

@@ -16,8 +16,8 @@ from config.parsers import MAX_JSON_DEPTH
 from contracts.models import DatasetVersion
 from data_processing import result_cache
 from data_processing.cache_keys import cache_key_for
-from data_processing.kinds import job_kind
-from data_processing.models import Job, JobKind
+from data_processing.models import Job
+from data_processing.registry import job_kind
 from data_processing.services import request_fingerprint
 
 TASKS = "/api/v1/data-processing/tasks"
@@ -125,9 +125,9 @@ def test_concurrent_submits_with_one_idempotency_key_for_a_cached_answer_make_on
     asgi_server, alice, live_db
 ):
     payload = {"filters": {"keywords": ["road"]}}
-    spec = job_kind(JobKind.SEARCH)
-    fingerprint = request_fingerprint(JobKind.SEARCH, spec.parse(payload), owner=alice)
-    result_cache.result_set(cache_key_for(spec.cache_prefix, fingerprint, DatasetVersion.current()), {"x": 1})
+    spec = job_kind("search")
+    fingerprint = request_fingerprint(spec, spec.parse(payload), owner=alice)
+    result_cache.result_set(cache_key_for(spec.prefix, fingerprint, DatasetVersion.current()), {"x": 1})
     headers = {"Authorization": f"Bearer {alice.auth_token.key}", "Idempotency-Key": "race-1"}
 
     def submit(_: int) -> int:

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from config.throttling import AtomicRateThrottle
 from data_processing.exports import export_directory
-from data_processing.models import Job, JobKind, JobState
+from data_processing.models import Job, JobState
 from data_processing.tasks import _limit_statements_to
 
 TASKS = "/api/v1/data-processing/tasks"
@@ -41,7 +41,11 @@ def rates(monkeypatch):
 def test_the_submit_throttle_holds_under_concurrency(asgi_server_factory, alice, live_db):
     server = asgi_server_factory(
         "asgi-throttle",
-        {"JOB_SUBMIT_THROTTLE_RATE": "10/hour", "TEST_DATABASE_POOL": "1", "DATABASE_POOL_MAX_SIZE": "8"},
+        extra_env={
+            "JOB_SUBMIT_THROTTLE_RATE": "10/hour",
+            "TEST_DATABASE_POOL": "1",
+            "DATABASE_POOL_MAX_SIZE": "8",
+        },
     )
     headers = {"Authorization": f"Bearer {alice.auth_token.key}"}
     bad = {"filters": {"page_size": 0}}  # throttled before validation: no job, no worker needed
@@ -158,7 +162,7 @@ def test_stored_export_bytes_are_capped_and_the_answer_says_when_space_frees_up(
     completed = timezone.now() - timedelta(seconds=100)
     job = Job.objects.create(
         owner=alice,
-        kind=JobKind.EXPORT,
+        kind="export",
         params={"filters": {}},
         cache_key="export:" + "c" * 32,
         fingerprint="c" * 64,

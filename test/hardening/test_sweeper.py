@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from data_processing import services
-from data_processing.models import Job, JobKind, JobState
+from data_processing.models import Job, JobState
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def make_job(alice):
         n = Job.objects.count()
         defaults = {
             "owner": alice,
-            "kind": JobKind.SEARCH,
+            "kind": "search",
             "params": {"filters": {}},
             "cache_key": f"search:{n:032d}",
             "fingerprint": f"{n:064d}",
