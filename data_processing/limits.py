@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from .registry import JobKindSpec, job_kinds
 
 def job_limits_check(*, owner: AbstractBaseUser, spec: JobKindSpec) -> None:
     """Raise the API error naming the limit a new job of this kind would break, if any."""
-    type(owner)._default_manager.select_for_update().filter(pk=owner.pk).first()
+    get_user_model()._default_manager.select_for_update().filter(pk=owner.pk).first()
     active = Job.objects.filter(owner=owner, state__in=ACTIVE_STATES)
     counted = [("active_jobs", "JOB_MAX_ACTIVE_PER_USER", "jobs", active)]
     if spec.writes_file:

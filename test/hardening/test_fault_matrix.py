@@ -10,6 +10,7 @@ function beat calls every minute, called here every second.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -166,8 +167,9 @@ def test_a_worker_sigkilled_ten_times_in_a_row_loses_no_job(private_stack, alice
             wait_until(lambda: set(blocked_backend_pids()) - previous, timeout=60, what="a running job")  # noqa: B023
             previous = set(blocked_backend_pids())
             for pid in worker.children():
-                os.kill(pid, signal.SIGKILL)
-                kills += 1
+                with contextlib.suppress(ProcessLookupError):  # it may have just exited
+                    os.kill(pid, signal.SIGKILL)
+                    kills += 1
     recovery = sweep_until_final(job_ids)
 
     jobs = report("worker SIGKILL x10", job_ids, recovery, kills=kills)

@@ -149,6 +149,12 @@ def test_a_user_may_have_only_so_many_active_jobs(alice_client, bob_client):
     assert submit(bob_client, "search", {"filters": {"time_ranges": ["2023"]}}).status_code == 202
 
 
+def test_the_limits_apply_to_a_browser_session_too(alice, client):
+    client.force_login(alice)  # request.user is then a lazy object, not a User
+    response = client.post(f"{TASKS}/search/", '{"filters": {}}', content_type="application/json")
+    assert response.status_code == 202
+
+
 @override_settings(JOB_MAX_ACTIVE_EXPORTS_PER_USER=1)
 def test_a_user_may_run_only_so_many_exports_at_once(alice_client):
     assert submit(alice_client, "export", {"filters": {"keywords": ["road"]}}).status_code == 202
