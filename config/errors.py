@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,16 @@ class ApplicationError(Exception):
         self.errors = errors or {}
         self.headers = headers or {}
         self.extra = extra or {}
+
+
+class RequestBodyTooLarge(drf_exceptions.APIException):
+    status_code = 413
+    default_code = "request_too_large"
+    default_detail = "The request body is too large."
+
+    @classmethod
+    def for_limit(cls, limit: int) -> RequestBodyTooLarge:
+        return cls(f"The request body is larger than the limit of {limit} bytes.")
 
 
 def error_body(
@@ -83,11 +95,36 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+class QueryTimeout(ApplicationError):
+    status_code = 422
+    code = "query_timeout"
+
+
+def _is_statement_timeout(exc: Exception) -> bool:
+    import psycopg
+    from django.db import OperationalError
+
+    return isinstance(exc, OperationalError) and isinstance(exc.__cause__, psycopg.errors.QueryCanceled)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    # Imported here: rest_framework.views reads the parser setting, whose parser imports this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if _is_statement_timeout(exc):
+        exc = QueryTimeout(
+            f"The query ran longer than the {settings.DATABASE_STATEMENT_TIMEOUT:g} s a request may take; "
+            'narrow the chips, or send "async_mode": true to run it as a job.'
+        )
     if isinstance(exc, ApplicationError):
         body = error_body(exc.code, exc.message, exc.errors, status=exc.status) | exc.extra
         return Response(body, status=exc.status_code, headers=exc.headers)
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestBodyTooLarge.for_limit(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many fields or files, a malformed multipart body: the client's fault, said plainly.
+        exc = drf_exceptions.ParseError("The request could not be read.")
+    elif isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf_exceptions.PermissionDenied()
@@ -107,3 +144,34 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             code = detail.code or code
         response.data = error_body(code, str(detail))
     return response
+
+
+# --- Django's own error views, for what fails outside a DRF view ------------------------------
+# A response that fails to render, a URL under /api/ that matches nothing, a body Django
+# itself refuses: API clients get the one error shape, never an HTML page. Other paths
+# (dashboard, admin) keep Django's pages.
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+    return defaults.server_error(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            too_large = RequestBodyTooLarge.for_limit(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+            return JsonResponse(error_body(too_large.default_code, str(too_large.detail)), status=413)
+        return JsonResponse(error_body("bad_request", "The request could not be read."), status=400)
+    return defaults.bad_request(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return defaults.page_not_found(request, exception)

@@ -8,14 +8,31 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote_plus
 
-_SECRET_IN_QUERY = re.compile(
-    r"((?:^|[?&])(?:token|access_token|api_key|password)=)[^&\s\"']+", re.IGNORECASE
-)
+SECRET_NAMES = frozenset({"token", "access_token", "api_key", "password"})
+# A query parameter: its name as sent (possibly percent-encoded) and its value.
+_QUERY_PAIR = re.compile(r"(?P<lead>^|[?&;])(?P<name>[^=&;?\s\"']+)=(?P<value>[^&;\s\"']*)")
+
+
+def _decoded_name(name: str) -> str:
+    """The name a query parser would see: ``tok%65n`` and ``tok%2565n`` are both ``token``."""
+    for _ in range(3):
+        decoded = unquote_plus(name)
+        if decoded == name:
+            break
+        name = decoded
+    return name.lower()
+
+
+def _mask(match: re.Match[str]) -> str:
+    if _decoded_name(match["name"]) in SECRET_NAMES:
+        return f"{match['lead']}{match['name']}=[redacted]"
+    return match[0]
 
 
 def redact(text: str) -> str:
-    return _SECRET_IN_QUERY.sub(r"\1[redacted]", text)
+    return _QUERY_PAIR.sub(_mask, text)
 
 
 class RedactSecretsFilter(logging.Filter):

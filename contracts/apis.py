@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import ErrorResponseSerializer
+from config.throttling import ChipThrottle
 
 from .responses import (
     ContractAggregatesResponseSerializer,
@@ -46,7 +46,7 @@ _FILTERS_EXAMPLE = {
 
 
 class ChipSearchApi(APIView):
-    parser_classes = [JSONParser]
+    throttle_classes = [ChipThrottle]
 
     @extend_schema(
         operation_id="contracts_chip_search",
@@ -72,7 +72,7 @@ class ChipSearchApi(APIView):
 
 
 class ChipAggregatesApi(APIView):
-    parser_classes = [JSONParser]
+    throttle_classes = [ChipThrottle]
 
     @extend_schema(
         operation_id="contracts_chip_aggregates",
@@ -96,7 +96,7 @@ class ChipAggregatesApi(APIView):
 
 
 class ChipAggregatesPaginatedApi(APIView):
-    parser_classes = [JSONParser]
+    throttle_classes = [ChipThrottle]
 
     @extend_schema(
         operation_id="contracts_chip_aggregates_paginated",

@@ -10,10 +10,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from config.errors import ApplicationError, ErrorResponseSerializer
+from config.throttling import JobSubmitThrottle
 
 from . import selectors, services
 from .exceptions import ExportFileGone, ExportNotReady, NoFileToDownload
@@ -34,10 +34,6 @@ from .serializers import (
 from .services import Submission
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
-
-
-class JobSubmitThrottle(UserRateThrottle):
-    scope = "job_submit"
 
 
 def submission_response(submission: Submission) -> Response:
@@ -84,10 +80,16 @@ _SUBMIT_RESPONSES = {
     400: OpenApiResponse(
         ErrorResponseSerializer, description="Invalid input; `errors` names each bad field."
     ),
+    409: OpenApiResponse(
+        ErrorResponseSerializer,
+        description="Your stored export files are at their limit (`export_storage_full`).",
+    ),
     422: OpenApiResponse(
         ErrorResponseSerializer, description="The Idempotency-Key was used with another request."
     ),
-    429: OpenApiResponse(ErrorResponseSerializer, description="Too many submissions; see Retry-After."),
+    429: OpenApiResponse(
+        ErrorResponseSerializer, description="Too many submissions or active jobs; see Retry-After."
+    ),
 }
 
 
@@ -135,7 +137,9 @@ class JobKindsApi(APIView):
 
 class JobStatusApi(APIView):
     @extend_schema(
-        parameters=[StatusQuerySerializer], responses=JobStatusSerializer, summary="A job's status"
+        parameters=[StatusQuerySerializer],
+        responses={200: JobStatusSerializer, 404: OpenApiResponse(description="No job of yours has it.")},
+        summary="A job's status",
     )
     def get(self, request: Request) -> Response:
         query = StatusQuerySerializer(data=request.query_params)
@@ -180,20 +184,22 @@ class JobPagination(PageNumberPagination):
 
 
 class JobListApi(APIView):
+    # Declared on the view so the schema documents the paginated envelope it answers with.
+    pagination_class = JobPagination
+
     @extend_schema(
-        parameters=[
-            JobListQuerySerializer,
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
-        ],
-        responses=JobStatusSerializer(many=True),
+        parameters=[JobListQuerySerializer],
+        responses={
+            200: JobStatusSerializer(many=True),
+            404: OpenApiResponse(description="A page past the last one."),
+        },
         summary="The caller's jobs, newest first",
     )
     def get(self, request: Request) -> Response:
         query = JobListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         jobs = selectors.job_list_for_owner(owner=request.user, **query.validated_data)
-        paginator = JobPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response([selectors.job_status(job) for job in page])
 

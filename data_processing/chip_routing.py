@@ -36,13 +36,15 @@ class AsyncModeMixin:
     job_kind: str
     request: Request
 
+    def get_throttles(self) -> list[Any]:
+        """A job submission counts against the submit limit; a synchronous query against the chip limit."""
+        async_mode, _payload = split_async_mode(self.request.data)
+        return [JobSubmitThrottle()] if async_mode else super().get_throttles()  # type: ignore[misc]
+
     def respond(self, data: Any) -> Response:
         async_mode, payload = split_async_mode(data)
         if not async_mode:
             return super().respond(payload)  # type: ignore[misc]
-        throttle = JobSubmitThrottle()
-        if not throttle.allow_request(self.request, self):
-            self.throttled(self.request, throttle.wait())  # type: ignore[attr-defined]
         submission = services.job_submit(
             owner=self.request.user,
             kind=self.job_kind,

@@ -7,6 +7,7 @@ a job that finished before the client subscribed is never missed.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -15,9 +16,26 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from .events import job_event, user_group
 from .models import Job
+from .ws_auth import TOKEN_SUBPROTOCOL
+
+logger = logging.getLogger(__name__)
+
+# Our messages are a few dozen bytes; a client sending more is confused or hostile.
+MAX_FRAME_CHARS = 4096
 
 
 class JobStatusConsumer(AsyncJsonWebsocketConsumer):
+    group: str | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # However the socket ends (a close frame, a dropped connection, a server shutdown, a
+        # bug in a handler), the user's group is left: a stale member would be sent every
+        # update of that user's jobs for as long as the channel layer remembers it.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._leave_group()
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -27,11 +45,41 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
+        # A client that sent its token as a subprotocol must get that subprotocol back.
+        offered = self.scope.get("subprotocols") or []
+        await self.accept(subprotocol=TOKEN_SUBPROTOCOL if TOKEN_SUBPROTOCOL in offered else None)
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._leave_group()
+
+    async def _leave_group(self) -> None:
+        group, self.group = self.group, None
+        if group is not None:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        """Bad frames get an error message and the socket lives on."""
+        if text_data is None:
+            await self.send_error("invalid_frame", "Send text frames holding JSON, not binary frames.")
+            return
+        if len(text_data) > MAX_FRAME_CHARS:
+            await self.send_error("invalid_frame", f"Frames are at most {MAX_FRAME_CHARS} characters.")
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except (ValueError, RecursionError):
+            await self.send_error("invalid_json", 'Not JSON. Send {"action": "subscribe", "task_id"}.')
+            return
+        try:
+            await self.receive_json(content, **kwargs)
+        except Exception:
+            logger.exception("Websocket message handler failed")
+            await self.send_error("server_error", "Internal server error.")
+
+    async def send_error(self, code: str, message: str, **extra: Any) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message, **extra})
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         action = content.get("action") if isinstance(content, dict) else None
@@ -40,25 +88,13 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
         elif action == "ping":
             await self.send_json({"type": "pong"})
         else:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": "unknown_action",
-                    "message": 'Send {"action": "subscribe", "task_id"}.',
-                }
-            )
+            await self.send_error("unknown_action", 'Send {"action": "subscribe", "task_id"}.')
 
     async def subscribe(self, task_id: Any) -> None:
         job = await self._own_job(task_id)
         if job is None:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": "job_not_found",
-                    "task_id": str(task_id)[:64],
-                    "message": "No job of yours has this task_id.",
-                }
-            )
+            message = "No job of yours has this task_id."
+            await self.send_error("job_not_found", message, task_id=str(task_id)[:64])
             return
         await self.send_json(job_event(job))
 

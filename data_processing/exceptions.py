@@ -65,3 +65,13 @@ class ResultExpired(ApplicationError):
 
 class JobCancelled(Exception):
     """Raised inside a running job when its record says it was cancelled: stop working."""
+
+
+class TooManyActiveJobs(ApplicationError):
+    status_code = 429
+    code = "too_many_active_jobs"
+
+
+class ExportStorageFull(ApplicationError):
+    status_code = 409
+    code = "export_storage_full"

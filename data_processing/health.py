@@ -22,6 +22,8 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import connections
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from config.celery_app import app as celery_app
 
@@ -60,11 +62,16 @@ class HealthReport:
     def ok(self) -> bool:
         return all(check.ok for check in self.checks.values())
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "status": "ok" if self.ok else "degraded",
-            "checks": {name: check.as_dict() for name, check in self.checks.items()},
-        }
+    def as_dict(self, *, detailed: bool = True) -> dict[str, Any]:
+        """Everything for staff; for anyone else only whether each check passed (and the
+        generic word when not): latencies and worker counts are an operator's business."""
+        checks = {name: check.as_dict() for name, check in self.checks.items()}
+        if not detailed:
+            checks = {
+                name: {key: value for key, value in check.items() if key in ("ok", "error")}
+                for name, check in checks.items()
+            }
+        return {"status": "ok" if self.ok else "degraded", "checks": checks}
 
 
 def _timed(name: str, probe: Callable[[], None]) -> CheckResult:
@@ -97,9 +104,15 @@ def check_database() -> CheckResult:
 
 @lru_cache(maxsize=4)
 def _redis_client(url: str) -> redis.Redis:
-    # One client (and connection pool) per URL, so polls reuse a connection.
+    # One client (and connection pool) per URL, so polls reuse a connection. A connection
+    # left stale by a Redis restart fails once and is replaced at once (one retry on a
+    # fresh connection), instead of reporting Redis down on the first poll after it is back.
     return redis.Redis.from_url(
-        url, socket_connect_timeout=CHECK_TIMEOUT_SECONDS, socket_timeout=CHECK_TIMEOUT_SECONDS
+        url,
+        socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
+        socket_timeout=CHECK_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
     )
 
 
@@ -171,11 +184,6 @@ def check_workers() -> CheckResult:
     return _worker_count.get()
 
 
-def clear_worker_count_cache() -> None:
-    """Forget the remembered worker count (tests start and stop workers)."""
-    _worker_count.clear()
-
-
 CHECKS: dict[str, Callable[[], CheckResult]] = {
     "database": check_database,
     "redis": check_redis,
@@ -184,20 +192,54 @@ CHECKS: dict[str, Callable[[], CheckResult]] = {
 }
 
 
-def health_report() -> HealthReport:
+# One pool for every report: at most one report is computed at a time (below), so at most
+# four threads, however many callers.
+_executor = ThreadPoolExecutor(max_workers=len(CHECKS), thread_name_prefix="health")
+
+
+def _measure() -> HealthReport:
     """Run every check in parallel; one still running at the deadline counts as timed out."""
-    executor = ThreadPoolExecutor(max_workers=len(CHECKS), thread_name_prefix="health")
-    try:
-        futures = {name: executor.submit(check) for name, check in CHECKS.items()}
-        deadline = time.monotonic() + HEALTH_DEADLINE_SECONDS
-        checks: dict[str, CheckResult] = {}
-        for name, future in futures.items():
-            try:
-                checks[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
-            except FutureTimeout:
-                logger.warning("Health check %s timed out after %s s", name, HEALTH_DEADLINE_SECONDS)
-                checks[name] = CheckResult(ok=False, error="timeout")
-        return HealthReport(checks=checks)
-    finally:
-        # A hung check keeps its thread until its own socket timeout; the answer does not wait.
-        executor.shutdown(wait=False, cancel_futures=True)
+    futures = {name: _executor.submit(check) for name, check in CHECKS.items()}
+    deadline = time.monotonic() + HEALTH_DEADLINE_SECONDS
+    checks: dict[str, CheckResult] = {}
+    for name, future in futures.items():
+        try:
+            checks[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            logger.warning("Health check %s timed out after %s s", name, HEALTH_DEADLINE_SECONDS)
+            checks[name] = CheckResult(ok=False, error="timeout")
+    return HealthReport(checks=checks)
+
+
+class _CachedReport:
+    """The last report, reused for ``HEALTH_CACHE_SECONDS``: a load balancer polling every
+    second, or a hundred anonymous callers at once, cause one measurement, not one each."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._report: HealthReport | None = None
+        self._measured_at = 0.0
+
+    def get(self) -> HealthReport:
+        with self._lock:  # callers that arrive during a measurement wait for its answer
+            if self._report is None or time.monotonic() - self._measured_at >= settings.HEALTH_CACHE_SECONDS:
+                self._report = _measure()
+                self._measured_at = time.monotonic()
+            return self._report
+
+    def clear(self) -> None:
+        with self._lock:
+            self._report = None
+
+
+_cached_report = _CachedReport()
+
+
+def health_report() -> HealthReport:
+    return _cached_report.get()
+
+
+def clear_health_cache() -> None:
+    """Forget the remembered report and worker count (tests start and stop dependencies)."""
+    _cached_report.clear()
+    _worker_count.clear()

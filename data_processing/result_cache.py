@@ -1,22 +1,22 @@
 """Job results in Redis, stored as JSON under the job's cache key with a lifetime.
 
-One connection pool per process, shared by every thread: under ASGI each request runs in
-a new thread, and a client per thread would mean a connection per request.
+One connection pool per process, shared by every thread and with the Django cache (the
+bounded, blocking pool of ``CACHES``): under ASGI each request runs in a new thread, and a
+client per thread would mean a connection per request.
 """
 
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 import redis
 from django.conf import settings
+from django_redis import get_redis_connection
 
 
-@cache
 def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    return get_redis_connection("default")
 
 
 def result_get(cache_key: str) -> Any | None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import redis
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -27,6 +28,7 @@ from . import events, result_cache
 from .cache_keys import cache_key_for, fingerprint_for
 from .exceptions import IdempotencyKeyReused, JobAlreadyFinished
 from .exports import export_directory
+from .limits import job_limits_check
 from .models import ACTIVE_STATES, RUNNING_STATES, Job, JobState
 from .progress import ProgressReporter
 from .registry import JobKindSpec, RunContext, job_kind, job_kinds
@@ -90,14 +92,22 @@ def job_submit(
             if earlier is not None:
                 return Submission(job=earlier, cached_data=cached)
         now = timezone.now()
-        job = Job.objects.create(
-            **fields,
-            state=JobState.SUCCESS,
-            progress=100,
-            message="Served from the result cache.",
-            started_at=now,
-            completed_at=now,
-        )
+        try:
+            with transaction.atomic():
+                job = Job.objects.create(
+                    **fields,
+                    state=JobState.SUCCESS,
+                    progress=100,
+                    message="Served from the result cache.",
+                    started_at=now,
+                    completed_at=now,
+                )
+        except IntegrityError:
+            # A concurrent submit with the same Idempotency-Key recorded it first: replay it.
+            winner = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+            if winner is None:
+                raise
+            return _replay(winner, fingerprint)
         return Submission(job=job, cached_data=cached)
 
     active = Job.objects.filter(owner=owner, cache_key=cache_key, state__in=ACTIVE_STATES).first()
@@ -106,7 +116,8 @@ def job_submit(
 
     try:
         with transaction.atomic():
-            job = Job.objects.create(**fields, message=f"{spec.label} task has been queued.")
+            job_limits_check(owner=owner, spec=spec)
+            job = Job.objects.create(**fields, message=queued_message(spec))
             # Enqueue only once the row is committed, or a fast worker could miss it.
             transaction.on_commit(lambda: job_enqueue(job))
     except IntegrityError:
@@ -120,6 +131,10 @@ def job_submit(
             raise
         return _replay(winner, fingerprint) if idempotency_key else Submission(job=winner, deduplicated=True)
     return Submission(job=job)
+
+
+def queued_message(spec: JobKindSpec) -> str:
+    return f"{spec.label} task has been queued."
 
 
 def request_fingerprint(spec: JobKindSpec, params: dict[str, Any], *, owner: AbstractBaseUser | None) -> str:
@@ -157,6 +172,10 @@ def _replay(job: Job, fingerprint: str) -> Submission:
     return Submission(job=job, cached_data=cached, deduplicated=True)
 
 
+# What a job says while the broker refused it; the sweeper queues such jobs at its next run.
+BROKER_WAIT_MESSAGE = "Waiting for the task broker; the job will be queued when it is back."
+
+
 def job_enqueue(job: Job) -> bool:
     """Hand the job to the broker. If the broker is down the job stays PENDING and the
     sweeper (``jobs_recover``) queues it again later, so it is delayed, never lost."""
@@ -172,9 +191,8 @@ def job_enqueue(job: Job) -> bool:
         )
     except Exception as exc:
         logger.warning("Could not queue job %s: broker unavailable (%s)", job.id, type(exc).__name__)
-        Job.objects.filter(id=job.id, state=JobState.PENDING).update(
-            message="Waiting for the task broker; the job will be queued when it is back.",
-            updated_at=timezone.now(),
+        Job.objects.filter(id=job.id, state__in=(JobState.PENDING, JobState.RETRY)).update(
+            message=BROKER_WAIT_MESSAGE, updated_at=timezone.now()
         )
         return False
     return True
@@ -194,6 +212,7 @@ def job_claim(job_id: str, *, redelivered: bool = False) -> Job | None:
         claimable |= Q(state__in=RUNNING_STATES)
     else:
         claimable |= Q(state__in=RUNNING_STATES, updated_at__lt=stale_before)
+    claimable &= Q(attempts__lt=settings.JOB_MAX_ATTEMPTS)
     claimed = Job.objects.filter(claimable, id=job_id).update(
         state=JobState.STARTED,
         started_at=now,
@@ -202,10 +221,20 @@ def job_claim(job_id: str, *, redelivered: bool = False) -> Job | None:
         updated_at=now,
     )
     if not claimed:
+        # A job whose every attempt so far ended with its process dying would die again.
+        if Job.objects.filter(id=job_id, state__in=ACTIVE_STATES, attempts__gte=settings.JOB_MAX_ATTEMPTS):
+            job_fail(job_id, attempts_exhausted_error())
         return None
     job = Job.objects.get(id=job_id)
     events.publish_job_update(job)
     return job
+
+
+def attempts_exhausted_error() -> str:
+    return (
+        f"The job was started {settings.JOB_MAX_ATTEMPTS} times and its worker process stopped "
+        "every time (out of memory, or killed); it will not be tried again."
+    )
 
 
 def job_run(job_id: str, *, redelivered: bool = False) -> None:
@@ -288,25 +317,66 @@ def job_cancel(*, job: Job) -> Job:
 
 
 def jobs_recover() -> int:
-    """Queue again the jobs a fault left behind (broker down at submit, Redis restarted and
-    lost its queue, a worker killed without redelivery); fail those waiting too long."""
+    """Put right what a fault left behind; the beat schedule runs this every minute.
+
+    - A queued job whose message never reached the broker (it was down at submit) or was
+      lost with it (a Redis broker restarted since) is queued again now, and any other
+      queued job untouched for ``JOB_REQUEUE_AFTER_SECONDS`` too (a duplicate message is
+      harmless: the claim is conditional).
+    - A running job past its hard time limit was killed (or its worker vanished): it fails.
+    - A job past ``JOB_MAX_ATTEMPTS`` fails; one waiting past ``JOB_QUEUE_GIVE_UP_SECONDS`` too.
+
+    Returns how many jobs were queued again.
+    """
     now = timezone.now()
-    give_up_before = now - timedelta(seconds=settings.JOB_QUEUE_GIVE_UP_SECONDS)
     waiting = Job.objects.filter(state__in=(JobState.PENDING, JobState.RETRY))
+    give_up_before = now - timedelta(seconds=settings.JOB_QUEUE_GIVE_UP_SECONDS)
     for job_id in waiting.filter(created_at__lt=give_up_before).values_list("id", flat=True):
         job_fail(str(job_id), "The job could not be started in time; please submit it again.")
 
-    requeue_before = now - timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS)
-    stale_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    lost = Job.objects.filter(
-        Q(state__in=(JobState.PENDING, JobState.RETRY), updated_at__lt=requeue_before)
-        | Q(state__in=RUNNING_STATES, updated_at__lt=stale_before)
+    hard_limit = settings.CELERY_TASK_TIME_LIMIT
+    killed_before = now - timedelta(seconds=hard_limit + settings.JOB_HARD_LIMIT_GRACE_SECONDS)
+    running = Job.objects.filter(state__in=RUNNING_STATES, started_at__lt=killed_before)
+    for job_id in running.values_list("id", flat=True):
+        job_fail(
+            str(job_id),
+            f"The job did not finish within its hard time limit of {hard_limit} s (it was stopped, "
+            "or its worker was lost); please submit it again, with narrower filters if you can.",
+        )
+
+    lost = Q(message=BROKER_WAIT_MESSAGE) | Q(
+        updated_at__lt=now - timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS)
     )
+    broker_started = broker_started_at()
+    if broker_started is not None:
+        lost |= Q(updated_at__lt=broker_started)
     count = 0
-    for job in lost:
-        Job.objects.filter(id=job.id).update(updated_at=now)
+    for job in waiting.filter(lost):
+        if job.attempts >= settings.JOB_MAX_ATTEMPTS:
+            job_fail(str(job.id), attempts_exhausted_error())
+            continue
+        Job.objects.filter(id=job.id, state__in=(JobState.PENDING, JobState.RETRY)).update(
+            message=queued_message(job_kind(job.kind)), updated_at=now
+        )
         count += job_enqueue(job)
     return count
+
+
+def broker_started_at() -> datetime | None:
+    """When a Redis broker last started: its queue holds nothing sent before then (Redis
+    keeps no queue across a restart unless persistence is on). None for other brokers,
+    whose durable queues outlive a restart, or when the broker does not answer."""
+    url = current_app.conf.broker_url or ""
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    try:
+        with redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2) as client:
+            uptime = int(client.info("server")["uptime_in_seconds"])
+    except redis.RedisError as exc:
+        logger.warning("Could not ask the broker when it started (%s)", type(exc).__name__)
+        return None
+    # A little margin: a job queued in the broker's first second may or may not be in it.
+    return timezone.now() - timedelta(seconds=uptime) + timedelta(seconds=1)
 
 
 def jobs_cleanup() -> tuple[int, int]:

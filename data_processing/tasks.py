@@ -43,6 +43,7 @@ class JobTask(Task):
     def run_job(self, job_id: str) -> None:
         redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
         try:
+            _limit_statements_to(self.soft_time_limit_seconds)
             services.job_run(job_id, redelivered=redelivered)
         except JobCancelled:
             logger.info("Job %s was cancelled while running", job_id)
@@ -85,6 +86,15 @@ class JobTask(Task):
     def backoff_seconds(self) -> float:
         base = settings.JOB_RETRY_BACKOFF_SECONDS * 2**self.request.retries
         return base + random.uniform(0, base / 2)
+
+
+def _limit_statements_to(seconds: float) -> None:
+    """A job's queries may run as long as the job may (its soft time limit), not the shorter
+    limit of request-time queries that the connection starts with."""
+    connection = connections["default"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{int(seconds * 1000)}ms"])
 
 
 def _reset_db_connections() -> None:

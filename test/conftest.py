@@ -328,3 +328,12 @@ def asgi_server_factory(django_db_setup, django_db_blocker, _clean_redis):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Each test starts with no requests counted against any rate limit (they live in Redis)."""
+    client = redis_lib.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(f"*{getattr(settings, 'RATELIMIT_CACHE_PREFIX', 'rl:')}*", count=1000):
+        client.delete(key)
+    yield

@@ -14,7 +14,9 @@ if (BASE_DIR / ".env").is_file():
     env.read_env(str(BASE_DIR / ".env"))
 
 # --- Core -------------------------------------------------------------------------------
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-insecure-secret-key-change-me")
+# Development only; production settings refuse to start with it.
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -30,7 +32,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, not a CDN
     "corsheaders",
+    "django_ratelimit",
     "channels",
     "contracts",
     "data_processing",
@@ -79,7 +83,21 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True  # serve app static files under uvicorn without collectstatic
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var")))
 
+# Largest request body read (JSON API, forms): past it the answer is 413. The API's bodies
+# are chip lists, a few kilobytes; Django's default (2.5 MB) is far more than any needs.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("API_MAX_BODY_BYTES", default=1_048_576)
+
 # --- Database -----------------------------------------------------------------------------
+
+# Seconds a query made while answering a request may run (PostgreSQL statement_timeout).
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=30.0)
+
+
+def statement_timeout_option(seconds: float) -> str:
+    """libpq ``options`` that make PostgreSQL cancel any statement running longer than ``seconds``."""
+    return f"-c statement_timeout={int(seconds * 1000)}"
+
+
 # SQLite is only the zero-setup default of `make run`; production and tests use PostgreSQL.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -93,6 +111,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
             "timeout": 10,
         }
+    # Request-time queries give up after this long (a 422 that says to narrow the chips or use
+    # async_mode); a job's queries get the job's soft time limit instead (data_processing/tasks.py).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = statement_timeout_option(
+        DATABASE_STATEMENT_TIMEOUT
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Worker, web server and beat share the file: wait for locks instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -104,11 +127,30 @@ REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 # Redis connection pool per request (measured: connected_clients climbing with every
 # request, and submit capped near 100 req/s under uvicorn). django-redis shares one pool
 # per process whatever the thread.
+# One bounded pool per process, and a burst waits for a free connection instead of failing:
+# redis-py's default pool raises MaxConnectionsError past 100 connections, which turned a
+# burst of 200 submits into 64 server errors. The web server's threads are what bound
+# concurrency, so a pool as large as the threads that can use it never makes anyone wait long.
+REDIS_POOL_MAX_CONNECTIONS = env.int("REDIS_POOL_MAX_CONNECTIONS", default=50)
+REDIS_POOL_TIMEOUT = env.float("REDIS_POOL_TIMEOUT", default=10.0)
+CACHE_OPTIONS = {
+    "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
+    "CONNECTION_POOL_KWARGS": {
+        "max_connections": REDIS_POOL_MAX_CONNECTIONS,
+        "timeout": REDIS_POOL_TIMEOUT,
+        # A connection left stale by a Redis restart is noticed and replaced, not reported.
+        "health_check_interval": 30,
+        "retry_on_timeout": True,
+    },
+    "SOCKET_CONNECT_TIMEOUT": 2,
+    "SOCKET_TIMEOUT": 5,
+}
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "django",
+        "OPTIONS": CACHE_OPTIONS,
     }
 }
 # How long a job's result stays in the cache; the job record itself lives on.
@@ -121,7 +163,9 @@ CHANNEL_LAYERS = {
         # The pub/sub layer delivers a group message to a websocket in ~0.75 ms against
         # ~2.0 ms for the list-based RedisChannelLayer, measured on 2-core machines.
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "philgeps"},
+        # Pub/sub channels ignore Redis database numbers: two deployments on one Redis server
+        # must have different prefixes or each receives the other's job updates.
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_LAYER_PREFIX", default="philgeps")},
     }
 }
 
@@ -169,6 +213,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Seconds one health report is reused for every caller (the health endpoint is public).
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=2.0)
+
 # Memory PostgreSQL may use for the one-pass analytics query (SET LOCAL, that query only).
 ANALYTICS_WORK_MEM = env("ANALYTICS_WORK_MEM", default="64MB")
 
@@ -192,7 +239,15 @@ JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=2.0)
 # A queued job untouched this long is queued again (its message may have been lost).
 JOB_REQUEUE_AFTER_SECONDS = env.int("JOB_REQUEUE_AFTER_SECONDS", default=300)
 JOB_QUEUE_GIVE_UP_SECONDS = env.int("JOB_QUEUE_GIVE_UP_SECONDS", default=3600)
+# Starts a job gets: one whose worker process dies every time (out of memory, say) then fails.
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+# A running job this long past its hard time limit was killed; the sweeper marks it failed.
+JOB_HARD_LIMIT_GRACE_SECONDS = env.int("JOB_HARD_LIMIT_GRACE_SECONDS", default=10)
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
+# What one user may have at once (data_processing/limits.py); over it a submit is a 429/409.
+JOB_MAX_ACTIVE_PER_USER = env.int("JOB_MAX_ACTIVE_PER_USER", default=20)
+JOB_MAX_ACTIVE_EXPORTS_PER_USER = env.int("JOB_MAX_ACTIVE_EXPORTS_PER_USER", default=2)
+JOB_EXPORT_MAX_BYTES_PER_USER = env.int("JOB_EXPORT_MAX_BYTES_PER_USER", default=1024**3)
 
 # --- REST framework -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -201,10 +256,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only: a form or multipart body cannot carry nested filters, so it is a 415, not a
+    # half-parsed payload that fails later in a worker.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    # Counted atomically in Redis (config/throttling.py); rates as N/sec, N/min, N/hour, N/day.
     "DEFAULT_THROTTLE_RATES": {
         "job_submit": env("JOB_SUBMIT_THROTTLE_RATE", default="120/min"),
+        "chip": env("CHIP_THROTTLE_RATE", default="60/min"),
+        "login_user": env("LOGIN_THROTTLE_RATE", default="10/min"),
+        "login_ip": env("LOGIN_IP_THROTTLE_RATE", default="30/min"),
     },
     "UNAUTHENTICATED_USER": None,
 }
@@ -224,9 +286,29 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.add_error_responses",
+    ],
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+
+# django-ratelimit's counters live in the shared Redis cache (atomic add + incr).
+RATELIMIT_USE_CACHE = "default"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=10)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

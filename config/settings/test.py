@@ -1,7 +1,7 @@
 """Test settings: real PostgreSQL, Redis, channel layer and workers (see STYLE.md, Tests)."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import CACHE_OPTIONS, DATABASES, env, statement_timeout_option
 
 SECRET_KEY = "test-only-secret-key"  # noqa: S105 - tests only
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -11,11 +11,24 @@ DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_
 # Each test runs in a transaction that a worker in another process cannot see through a
 # pool; integration tests use transactional_db, so plain connections are simpler here.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# As in production, but roomier: creating and dropping the test database share these settings.
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=120.0)
+DATABASES["default"]["OPTIONS"] = {"options": statement_timeout_option(DATABASE_STATEMENT_TIMEOUT)}
+# A server subprocess under load (the burst tests) pools its connections as production does,
+# instead of opening one per request thread.
+if env.bool("TEST_DATABASE_POOL", default=False):
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
+        "timeout": 10,
+    }
 
 # Tests get their own Redis database and channel prefix, so a `make run` stack on the same
 # Redis is not disturbed (pub/sub ignores database numbers, hence the prefix).
 REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/14")
-CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
+CACHES = {
+    "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL, "OPTIONS": CACHE_OPTIONS}
+}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",

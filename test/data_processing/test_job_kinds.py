@@ -113,7 +113,7 @@ def test_the_schema_documents_each_kinds_request_and_the_real_query_parameters(a
     listed = {parameter["name"] for parameter in paths[f"{TASKS}/"]["get"]["parameters"]}
     assert listed == {"state", "kind", "page", "page_size"}
     result = paths[f"{TASKS}/result/"]["get"]["responses"]
-    assert set(result) == {"200", "202", "404", "409", "410"}
+    assert {"200", "202", "404", "409", "410"} <= set(result)  # and the generic 400 and 401
     download = paths[f"{TASKS}/{{task_id}}/download/"]["get"]["responses"]
     assert "409" in download
 

@@ -105,9 +105,9 @@ def test_a_browser_session_authenticates_and_a_foreign_origin_is_refused(asgi_se
     client = Client()
     client.force_login(alice)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
-    host = asgi_server.split(":")[0]
-
-    with open_socket(asgi_server, additional_headers={"Cookie": cookie}, origin=f"http://{host}") as ws:
+    with open_socket(
+        asgi_server, additional_headers={"Cookie": cookie}, origin=f"http://{asgi_server}"
+    ) as ws:
         ws.send(json.dumps({"action": "ping"}))
         assert receive(ws) == {"type": "pong"}
 

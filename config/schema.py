@@ -1,0 +1,60 @@
+"""OpenAPI post-processing: document the error answers every operation can give, once.
+
+Which errors an operation can answer follows from its shape, so they are derived here
+rather than repeated on every view: an authenticated operation can answer 401; one that
+reads parameters or a body, 400; one with a path id, 404; one with a body (every POST, all
+throttled), 413, 415 and 429. Each uses the one error body (config/errors.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_SCHEMA_NAME = "ErrorResponse"
+_ERROR_BODY = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["error"]},
+        "code": {"type": "string"},
+        "message": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    },
+    "required": ["status", "code", "message", "errors"],
+}
+GENERIC_ERRORS = {
+    400: "Invalid input; `errors` names each bad field.",
+    401: "Not authenticated.",
+    404: "Not found (or not yours).",
+    413: "The request body is larger than `API_MAX_BODY_BYTES`.",
+    415: "The request body is not JSON.",
+    429: "Too many requests (a rate or a per-user limit); see Retry-After.",
+}
+
+
+def _errors_for(operation: dict[str, Any]) -> set[int]:
+    codes: set[int] = set()
+    security = operation.get("security")
+    if security and {} not in security:
+        codes.add(401)
+    parameters = operation.get("parameters", [])
+    if parameters or "requestBody" in operation:
+        codes.add(400)
+    if any(parameter.get("in") == "path" for parameter in parameters):
+        codes.add(404)
+    if "requestBody" in operation:
+        codes |= {413, 415, 429}
+    return codes
+
+
+def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(ERROR_SCHEMA_NAME, _ERROR_BODY)
+    reference = {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            responses = operation.setdefault("responses", {})
+            for code in sorted(_errors_for(operation)):
+                content = {"application/json": {"schema": reference}}
+                responses.setdefault(str(code), {"description": GENERIC_ERRORS[code], "content": content})
+    return result

@@ -1,0 +1,141 @@
+"""Inputs an attacker would send: each answers a 4xx in the one error shape, never a 5xx
+or Django's HTML error page."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from django.test import RequestFactory, override_settings
+from rest_framework.test import APIClient
+
+from config.errors import server_error
+from config.parsers import MAX_JSON_DEPTH
+from contracts.models import DatasetVersion
+from data_processing import result_cache
+from data_processing.cache_keys import cache_key_for
+from data_processing.models import Job
+from data_processing.registry import job_kind
+from data_processing.services import request_fingerprint
+
+TASKS = "/api/v1/data-processing/tasks"
+JSON_ENDPOINTS = [
+    f"{TASKS}/search/",
+    f"{TASKS}/analytics/",
+    f"{TASKS}/analytics-paginated/",
+    f"{TASKS}/export/",
+    "/api/v1/contracts/chip-search/",
+    "/api/v1/contracts/chip-aggregates/",
+    "/api/v1/contracts/chip-aggregates-paginated/",
+]
+
+
+@pytest.fixture
+def client(alice) -> APIClient:
+    # Let a server error come back as a response (as a real server would send it) instead of
+    # being re-raised in the test, so a 500 fails the assertion that names it.
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {alice.auth_token.key}")
+    return client
+
+
+def post_raw(client: APIClient, url: str, body: bytes | str, content_type: str = "application/json"):
+    return client.generic("POST", url, body, content_type=content_type)
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["status"] == "error" and body["code"] == code, body
+    return body
+
+
+@pytest.mark.parametrize("url", JSON_ENDPOINTS)
+def test_a_deeply_nested_body_is_a_400(client, url):
+    assert_error(post_raw(client, url, "[" * 100_000), 400, "parse_error")
+    nested = '{"filters": ' + '{"a": ' * MAX_JSON_DEPTH + "1" + "}" * MAX_JSON_DEPTH + "}"
+    assert_error(post_raw(client, url, nested), 400, "parse_error")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"filters": {"\\ud800": []}}',
+        '{"filters": {}, "ordering": "\\ud800"}',
+        '{"filters": {"keywords": ["road\\udfff"]}}',
+        '{"filters": {"keywords": ["ro\\u0000ad"]}}',
+        '{"\\udc00": 1}',
+    ],
+    ids=["surrogate-key", "surrogate-ordering", "surrogate-value", "nul", "surrogate-top-key"],
+)
+@pytest.mark.parametrize("url", JSON_ENDPOINTS)
+def test_unstorable_text_is_a_400(client, url, body):
+    assert_error(post_raw(client, url, body), 400, "parse_error")
+
+
+def test_a_paired_surrogate_is_ordinary_text(client):
+    body = json.dumps({"filters": {"keywords": ["road \U0001f6a7"]}})  # ensure_ascii: \ud83d\udea7
+    assert post_raw(client, "/api/v1/contracts/chip-search/", body).status_code == 200
+
+
+@pytest.mark.parametrize("size", [3 * 2**20, 24 * 2**20])
+@pytest.mark.parametrize("url", [f"{TASKS}/search/", "/api/v1/contracts/chip-aggregates/"])
+def test_a_body_over_the_limit_is_a_413(client, url, size):
+    body = '{"filters": {"keywords": ["' + "x" * size + '"]}}'
+    error = assert_error(post_raw(client, url, body), 413, "request_too_large")
+    assert "1048576 bytes" in error["message"]
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=100)
+def test_the_limit_is_a_setting(client):
+    assert post_raw(client, f"{TASKS}/search/", '{"filters": {}}').status_code != 413
+    body = '{"filters": {"keywords": ["' + "x" * 100 + '"]}}'
+    assert_error(post_raw(client, f"{TASKS}/search/", body), 413, "request_too_large")
+
+
+@pytest.mark.parametrize("url", JSON_ENDPOINTS)
+def test_form_and_multipart_bodies_are_a_415(client, url):
+    form = client.post(url, {"filters": "garbage", "ordering": "reference_id"})  # multipart
+    assert_error(form, 415, "unsupported_media_type")
+    encoded = post_raw(
+        client, url, "filters=garbage&ordering=reference_id", "application/x-www-form-urlencoded"
+    )
+    assert_error(encoded, 415, "unsupported_media_type")
+    upload = client.post(url, {"filters": ("filters.json", b'{"keywords": ["x"]}')}, format="multipart")
+    assert_error(upload, 415, "unsupported_media_type")
+    assert not Job.objects.exists()  # nothing reached a worker
+
+
+def test_an_unknown_api_path_is_a_json_404(client):
+    assert_error(client.get("/api/v1/nope/"), 404, "not_found")
+
+
+def test_a_server_error_on_an_api_path_is_json_not_an_html_page():
+    response = server_error(RequestFactory().get("/api/v1/contracts/chip-search/"))
+    assert response.status_code == 500
+    assert json.loads(response.content)["code"] == "server_error"
+    assert b"<html" not in response.content.lower()
+
+
+@pytest.mark.integration
+def test_concurrent_submits_with_one_idempotency_key_for_a_cached_answer_make_one_job(
+    asgi_server, alice, live_db
+):
+    payload = {"filters": {"keywords": ["road"]}}
+    spec = job_kind("search")
+    fingerprint = request_fingerprint(spec, spec.parse(payload), owner=alice)
+    result_cache.result_set(cache_key_for(spec.prefix, fingerprint, DatasetVersion.current()), {"x": 1})
+    headers = {"Authorization": f"Bearer {alice.auth_token.key}", "Idempotency-Key": "race-1"}
+
+    def submit(_: int) -> int:
+        url = f"http://{asgi_server}{TASKS}/search/"
+        return httpx.post(url, json=payload, headers=headers, timeout=30).status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        statuses = list(pool.map(submit, range(20)))
+
+    assert statuses == [200] * 20
+    assert Job.objects.filter(owner=alice, idempotency_key="race-1").count() == 1

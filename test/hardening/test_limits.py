@@ -1,0 +1,215 @@
+"""Every resource a user can consume is bounded: throttles that hold under concurrency,
+active jobs, stored export bytes, query time, and password strength."""
+
+from __future__ import annotations
+
+import collections
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from config.throttling import AtomicRateThrottle
+from data_processing.exports import export_directory
+from data_processing.models import Job, JobState
+from data_processing.tasks import _limit_statements_to
+
+TASKS = "/api/v1/data-processing/tasks"
+CHIP_SEARCH = "/api/v1/contracts/chip-search/"
+
+
+@pytest.fixture
+def rates(monkeypatch):
+    """Set throttle rates for this test: rates(job_submit="2/min", ...)."""
+
+    def set_rates(**scoped: str) -> None:
+        monkeypatch.setattr(
+            AtomicRateThrottle, "THROTTLE_RATES", {**AtomicRateThrottle.THROTTLE_RATES, **scoped}
+        )
+
+    return set_rates
+
+
+@pytest.mark.integration
+def test_the_submit_throttle_holds_under_concurrency(asgi_server_factory, alice, live_db):
+    server = asgi_server_factory(
+        "asgi-throttle",
+        extra_env={
+            "JOB_SUBMIT_THROTTLE_RATE": "10/hour",
+            "TEST_DATABASE_POOL": "1",
+            "DATABASE_POOL_MAX_SIZE": "8",
+        },
+    )
+    headers = {"Authorization": f"Bearer {alice.auth_token.key}"}
+    bad = {"filters": {"page_size": 0}}  # throttled before validation: no job, no worker needed
+    with (
+        httpx.Client(base_url=f"http://{server}", headers=headers, timeout=60) as http,
+        ThreadPoolExecutor(40) as pool,
+    ):
+        statuses = collections.Counter(
+            pool.map(lambda _: http.post(f"{TASKS}/search/", json=bad).status_code, range(80))
+        )
+    # An hour's window, so the burst cannot straddle the start of a new one.
+    print(f"\n80 submits at concurrency 40 against 10/hour: {dict(statuses)}")
+    assert statuses == {400: 10, 429: 70}
+
+
+def test_the_synchronous_chip_endpoints_are_throttled_per_user(alice_client, bob_client, rates):
+    rates(chip="3/hour")
+    assert [alice_client.post(CHIP_SEARCH, {"filters": {}}, format="json").status_code for _ in range(3)] == [
+        200
+    ] * 3
+    throttled = alice_client.post(CHIP_SEARCH, {"filters": {}}, format="json")
+    assert throttled.status_code == 429
+    assert throttled.json()["code"] == "throttled"
+    assert int(throttled["Retry-After"]) > 0
+    assert bob_client.post(CHIP_SEARCH, {"filters": {}}, format="json").status_code == 200
+    # Sent as a job, the same endpoint counts against the submit limit instead.
+    assert (
+        alice_client.post(CHIP_SEARCH, {"filters": {}, "async_mode": True}, format="json").status_code == 202
+    )
+
+
+def test_token_logins_are_throttled_per_account_even_with_the_right_password(alice, rates):
+    rates(login_user="5/hour")
+    client = APIClient()
+    wrong = [
+        client.post(
+            "/api/v1/auth/token/", {"username": "alice", "password": "nope"}, format="json"
+        ).status_code
+        for _ in range(5)
+    ]
+    right = client.post(
+        "/api/v1/auth/token/", {"username": "alice", "password": "alice-password"}, format="json"
+    )
+    assert wrong == [400] * 5
+    assert right.status_code == 429
+    assert right.json()["code"] == "throttled"
+    assert int(right["Retry-After"]) > 0
+
+
+def test_token_logins_are_throttled_per_address_across_accounts(alice, rates):
+    rates(login_ip="4/hour")
+    client = APIClient()
+    statuses = [
+        client.post(
+            "/api/v1/auth/token/", {"username": f"user{i}", "password": "x"}, format="json"
+        ).status_code
+        for i in range(5)
+    ]
+    assert statuses == [400] * 4 + [429]
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/api-auth/login/", "/admin/login/"])
+def test_every_login_form_is_throttled(alice, client, settings, path):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "login_user": "3/hour",
+        },
+    }
+    wrong = [client.post(path, {"username": "alice", "password": "nope"}).status_code for _ in range(3)]
+    right = client.post(path, {"username": "alice", "password": "alice-password"})
+    assert wrong == [200] * 3  # the form again, with its error
+    assert right.status_code == 429
+    assert int(right["Retry-After"]) > 0
+
+
+def test_weak_passwords_are_refused():
+    for weak in ("1234", "password123", "12345678901"):
+        with pytest.raises(ValidationError):
+            validate_password(weak)
+    validate_password("correct horse battery staple")
+
+
+def submit(client, kind: str, body: dict):
+    return client.post(f"{TASKS}/{kind}/", body, format="json")
+
+
+@override_settings(JOB_MAX_ACTIVE_PER_USER=2)
+def test_a_user_may_have_only_so_many_active_jobs(alice_client, bob_client):
+    for year in (2021, 2022):
+        assert submit(alice_client, "search", {"filters": {"time_ranges": [str(year)]}}).status_code == 202
+    over = submit(alice_client, "search", {"filters": {"time_ranges": ["2023"]}})
+    assert over.status_code == 429
+    body = over.json()
+    assert body["code"] == "too_many_active_jobs" and body["limit"] == "active_jobs" and body["max"] == 2
+    assert "JOB_MAX_ACTIVE_PER_USER=2" in body["message"] and "finishes" in body["message"]
+    assert over["Retry-After"]
+    # Joining an identical job costs nothing; another user has their own allowance.
+    assert submit(alice_client, "search", {"filters": {"time_ranges": ["2021"]}}).json()["deduplicated"]
+    assert submit(bob_client, "search", {"filters": {"time_ranges": ["2023"]}}).status_code == 202
+
+
+def test_the_limits_apply_to_a_browser_session_too(alice, client):
+    client.force_login(alice)  # request.user is then a lazy object, not a User
+    response = client.post(f"{TASKS}/search/", '{"filters": {}}', content_type="application/json")
+    assert response.status_code == 202
+
+
+@override_settings(JOB_MAX_ACTIVE_EXPORTS_PER_USER=1)
+def test_a_user_may_run_only_so_many_exports_at_once(alice_client):
+    assert submit(alice_client, "export", {"filters": {"keywords": ["road"]}}).status_code == 202
+    over = submit(alice_client, "export", {"filters": {"keywords": ["paper"]}})
+    assert over.status_code == 429
+    assert over.json()["limit"] == "active_exports"
+
+
+@override_settings(JOB_EXPORT_MAX_BYTES_PER_USER=1000, RESULT_CACHE_TIMEOUT=600)
+def test_stored_export_bytes_are_capped_and_the_answer_says_when_space_frees_up(alice, alice_client):
+    completed = timezone.now() - timedelta(seconds=100)
+    job = Job.objects.create(
+        owner=alice,
+        kind="export",
+        params={"filters": {}},
+        cache_key="export:" + "c" * 32,
+        fingerprint="c" * 64,
+        state=JobState.SUCCESS,
+        completed_at=completed,
+        result_file="limits-test.csv",
+    )
+    path = export_directory() / job.result_file
+    path.write_bytes(b"x" * 1000)
+    try:
+        over = submit(alice_client, "export", {"filters": {"keywords": ["road"]}})
+    finally:
+        path.unlink()
+    assert over.status_code == 409
+    body = over.json()
+    assert body["code"] == "export_storage_full" and body["limit"] == "export_bytes"
+    assert body["frees_at"] == (completed + timedelta(seconds=600)).isoformat()
+    assert 490 <= int(over["Retry-After"]) <= 500
+    assert submit(alice_client, "search", {"filters": {}}).status_code == 202  # other kinds unaffected
+
+
+def test_request_time_queries_have_a_statement_timeout(db, settings):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+        assert int(cursor.fetchone()[0]) == settings.DATABASE_STATEMENT_TIMEOUT * 1000
+
+
+def test_a_query_over_the_statement_timeout_is_a_422_not_a_500(alice, db, table_lock):
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {alice.auth_token.key}")
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 300")  # the test's own connection: quick to reach
+    with table_lock():
+        response = client.post(CHIP_SEARCH, {"filters": {}}, format="json")
+    assert response.status_code == 422
+    assert response.json()["code"] == "query_timeout"
+    assert "async_mode" in response.json()["message"]
+
+
+def test_a_job_gets_its_soft_time_limit_as_statement_timeout(db):
+    _limit_statements_to(600)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+        assert int(cursor.fetchone()[0]) == 600_000
