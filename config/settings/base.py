@@ -37,16 +37,18 @@ INSTALLED_APPS = [
     "dashboard",
 ]
 
+# Django's middleware, in subclasses that run their hooks on the event loop under ASGI
+# instead of a thread per hook (config/middleware.py): the largest per-request cost.
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.SecurityMiddleware",
+    "config.static_files.AsyncWhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.SessionMiddleware",
+    "config.middleware.CommonMiddleware",
+    "config.middleware.CsrfViewMiddleware",
+    "config.middleware.AuthenticationMiddleware",
+    "config.middleware.MessageMiddleware",
+    "config.middleware.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -179,6 +181,11 @@ JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=2.0)
 JOB_REQUEUE_AFTER_SECONDS = env.int("JOB_REQUEUE_AFTER_SECONDS", default=300)
 JOB_QUEUE_GIVE_UP_SECONDS = env.int("JOB_QUEUE_GIVE_UP_SECONDS", default=3600)
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
+# Polls read a job's state from a Redis mirror (data_processing/job_state.py), never the
+# only copy: a miss reads the row. An active job's entry older than the stale limit is
+# re-read too, in case an update could not reach Redis.
+JOB_STATE_CACHE_SECONDS = env.int("JOB_STATE_CACHE_SECONDS", default=3600)
+JOB_STATE_STALE_SECONDS = env.float("JOB_STATE_STALE_SECONDS", default=30.0)
 
 # --- REST framework -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
