@@ -26,18 +26,21 @@ _cache: TTLCache[str, AbstractBaseUser] = TTLCache(
 _lock = threading.Lock()
 
 
-def _cached_user(key: str) -> AbstractBaseUser | None:
-    digest = hashlib.sha256(key.encode()).hexdigest()
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _cached_user(digest: str) -> AbstractBaseUser | None:
     with _lock:
         return _cache.get(digest)
 
 
 def user_for_token(key: str) -> AbstractBaseUser | None:
     """The active user a token belongs to, or None; shared by HTTP and websocket auth."""
-    user = _cached_user(key)
+    digest = _digest(key)
+    user = _cached_user(digest)
     if user is not None:
         return user
-    digest = hashlib.sha256(key.encode()).hexdigest()
     token = Token.objects.select_related("user").filter(key=key).first()
     if token is None or not token.user.is_active:
         return None
@@ -53,7 +56,7 @@ def clear_token_cache() -> None:
 
 async def auser_for_token(key: str) -> AbstractBaseUser | None:
     """``user_for_token`` for async views: a cache hit costs no thread hop."""
-    user = _cached_user(key)
+    user = _cached_user(_digest(key))
     if user is not None:
         return user
     return await sync_to_async(user_for_token)(key)
