@@ -63,15 +63,20 @@ _loop_thread = _LoopThread()
 
 def publish_job_update(job: Job) -> None:
     """Push the job's state to its owner's sockets; never fails the caller."""
+    publish_event(job.owner_id, job_event(job), label=f"job {job.id}")
+
+
+def publish_event(user_id: int, message: dict[str, Any], *, label: str = "an event") -> None:
+    """Send one channel-layer message to a user's sockets from sync code; never raises."""
     layer = get_channel_layer()
     if layer is None:
         return
     future = asyncio.run_coroutine_threadsafe(
-        layer.group_send(user_group(job.owner_id), job_event(job)), _loop_thread.loop()
+        layer.group_send(user_group(user_id), message), _loop_thread.loop()
     )
     try:
         future.result(timeout=PUBLISH_TIMEOUT_SECONDS)
     except Exception as exc:
         # Pollers still see the state in the database; a missed push only delays a socket.
         future.cancel()
-        logger.warning("Could not publish update of job %s: %s", job.id, type(exc).__name__)
+        logger.warning("Could not publish %s: %s", label, type(exc).__name__)

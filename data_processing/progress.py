@@ -13,7 +13,7 @@ import time
 from django.conf import settings
 from django.utils import timezone
 
-from . import events
+from . import events, job_state
 from .exceptions import JobCancelled
 from .models import RUNNING_STATES, Job, JobState
 
@@ -37,13 +37,17 @@ class ProgressReporter:
         now = time.monotonic()
         if percent <= self._sent_percent or now - self._sent_at < self.min_interval:
             return
-        updated = Job.objects.filter(id=self.job.id, state__in=RUNNING_STATES, progress__lt=percent).update(
-            state=JobState.PROGRESS, progress=percent, message=message[:255], updated_at=timezone.now()
-        )
+        written_at = timezone.now()
+        with job_state.worker_commit():
+            updated = Job.objects.filter(
+                id=self.job.id, state__in=RUNNING_STATES, progress__lt=percent
+            ).update(state=JobState.PROGRESS, progress=percent, message=message[:255], updated_at=written_at)
         if not updated:
             if Job.objects.filter(id=self.job.id, state=JobState.REVOKED).exists():
                 raise JobCancelled(str(self.job.id))
             return
         self._sent_percent, self._sent_at = percent, now
         self.job.state, self.job.progress, self.job.message = JobState.PROGRESS, percent, message[:255]
+        self.job.updated_at = written_at
+        job_state.mirror_job(self.job)
         events.publish_job_update(self.job)

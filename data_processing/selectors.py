@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import statistics
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -13,10 +14,15 @@ from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from config.errors import ApplicationError
+
 from . import result_cache
 from .exceptions import JobFailed, JobNotFound, JobRevoked, ResultExpired, ResultNotReady
 from .models import ACTIVE_STATES, RUNNING_STATES, Job, JobState
 from .registry import canonical_kind, job_kind, job_kinds
+
+if TYPE_CHECKING:
+    from .job_state import JobSnapshot
 
 TYPICAL_DURATION_SAMPLE = 50
 TYPICAL_DURATION_CACHE_SECONDS = 60
@@ -55,18 +61,23 @@ def job_result(*, owner: AbstractBaseUser, cache_key: str) -> dict[str, Any]:
     data = result_cache.result_get(cache_key)
     if data is not None:
         return {"status": "success", "cache_key": cache_key, "data": data}
+    raise result_unavailable(job)
+
+
+def result_unavailable(job: Job | JobSnapshot) -> ApplicationError:
+    """Why a job's result is not in the cache: still running, failed, cancelled, or expired."""
     task = {"task_id": str(job.id)}
     if job.state in ACTIVE_STATES:
-        raise ResultNotReady(
+        return ResultNotReady(
             "Result not available yet; the job is still running.",
             extra={**task, "state": job.state, "progress": job.progress},
             headers={"Retry-After": "1"},
         )
     if job.state == JobState.FAILURE:
-        raise JobFailed("The job failed.", extra={**task, "error": job.error})
+        return JobFailed("The job failed.", extra={**task, "error": job.error})
     if job.state == JobState.REVOKED:
-        raise JobRevoked("The job was cancelled.", extra=task)
-    raise ResultExpired(
+        return JobRevoked("The job was cancelled.", extra=task)
+    return ResultExpired(
         f"The result expired (results are kept {settings.RESULT_CACHE_TIMEOUT} s); submit the request again.",
         extra=task,
     )
@@ -89,22 +100,28 @@ def typical_duration_seconds(kind: str) -> float | None:
     return median or None
 
 
-def job_eta_seconds(job: Job) -> int | None:
+def job_eta_seconds(
+    job: Job | JobSnapshot, typical_duration: Callable[[str], float | None] = typical_duration_seconds
+) -> int | None:
     """Seconds until the job is likely done: from its own pace once it has made progress,
-    otherwise from how long jobs of its kind have taken lately."""
+    otherwise from how long jobs of its kind have taken lately (``typical_duration``)."""
     if job.state not in ACTIVE_STATES:
         return None
     elapsed = (timezone.now() - job.started_at).total_seconds() if job.started_at else 0.0
     if job.state in RUNNING_STATES and job.progress >= 5 and elapsed > 0:
         return round(elapsed * (100 - job.progress) / job.progress)
-    typical = typical_duration_seconds(job.kind)
+    typical = typical_duration(job.kind)
     if typical is None:
         return None
     return max(0, round(typical - elapsed))
 
 
-def job_status(job: Job) -> dict[str, Any]:
-    """A job's status document (state, progress, error, cache key), plus links and an ETA."""
+def job_status(
+    job: Job | JobSnapshot, typical_duration: Callable[[str], float | None] = typical_duration_seconds
+) -> dict[str, Any]:
+    """A job's status document (state, progress, error, cache key), plus links and an ETA;
+    from the row or its Redis mirror (async callers pass a ``typical_duration`` that does
+    not query)."""
     download_url = None
     if job_writes_file(job) and job.state == JobState.SUCCESS:
         download_url = reverse("job-download", args=[job.id])
@@ -121,7 +138,7 @@ def job_status(job: Job) -> dict[str, Any]:
         "created_at": job.created_at,
         "started_at": job.started_at,
         "completed_at": job.completed_at,
-        "eta_seconds": job_eta_seconds(job),
+        "eta_seconds": job_eta_seconds(job, typical_duration),
         "status_url": f"{reverse('job-status')}?task_id={job.id}",
         "result_url": f"{reverse('job-result')}?cache_key={job.cache_key}",
         "download_url": download_url,

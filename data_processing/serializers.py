@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rest_framework import serializers
@@ -92,8 +93,11 @@ class JobKindSerializer(serializers.Serializer):
     aliases = serializers.ListField(child=serializers.CharField(), help_text="Old names of this kind.")
 
 
+CACHE_KEY_PATTERN = re.compile(r"^[a-z_]{1,20}:[0-9a-f]{32}$")
+
+
 class ResultQuerySerializer(serializers.Serializer):
-    cache_key = serializers.RegexField(r"^[a-z_]{1,20}:[0-9a-f]{32}$", max_length=60)
+    cache_key = serializers.RegexField(CACHE_KEY_PATTERN, max_length=60)
 
 
 class StatusQuerySerializer(serializers.Serializer):

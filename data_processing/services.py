@@ -24,7 +24,7 @@ from django.utils import timezone
 from contracts.filters import ContractFilters
 from contracts.models import DatasetVersion
 
-from . import events, result_cache
+from . import events, job_state, result_cache
 from .cache_keys import cache_key_for, fingerprint_for
 from .exceptions import IdempotencyKeyReused, JobAlreadyFinished
 from .exports import export_directory
@@ -108,6 +108,7 @@ def job_submit(
             if winner is None:
                 raise
             return _replay(winner, fingerprint)
+        job_state.mirror_job(job, newest=True)
         return Submission(job=job, cached_data=cached)
 
     active = Job.objects.filter(owner=owner, cache_key=cache_key, state__in=ACTIVE_STATES).first()
@@ -119,7 +120,7 @@ def job_submit(
             job_limits_check(owner=owner, spec=spec)
             job = Job.objects.create(**fields, message=queued_message(spec))
             # Enqueue only once the row is committed, or a fast worker could miss it.
-            transaction.on_commit(lambda: job_enqueue(job))
+            transaction.on_commit(lambda: _announce_new(job))
     except IntegrityError:
         # An identical submission (or one with the same key) won the race for a unique
         # constraint: join it.
@@ -176,6 +177,18 @@ def _replay(job: Job, fingerprint: str) -> Submission:
 BROKER_WAIT_MESSAGE = "Waiting for the task broker; the job will be queued when it is back."
 
 
+def job_announce(job: Job) -> None:
+    """Tell pollers (the Redis mirror) and sockets (the channel layer) about a transition
+    that just committed; ``job`` must hold the row's new state."""
+    job_state.mirror_job(job)
+    events.publish_job_update(job)
+
+
+def _announce_new(job: Job) -> None:
+    job_state.mirror_job(job, newest=True)
+    job_enqueue(job)
+
+
 def job_enqueue(job: Job) -> bool:
     """Hand the job to the broker. If the broker is down the job stays PENDING and the
     sweeper (``jobs_recover``) queues it again later, so it is delayed, never lost."""
@@ -191,9 +204,12 @@ def job_enqueue(job: Job) -> bool:
         )
     except Exception as exc:
         logger.warning("Could not queue job %s: broker unavailable (%s)", job.id, type(exc).__name__)
-        Job.objects.filter(id=job.id, state__in=(JobState.PENDING, JobState.RETRY)).update(
-            message=BROKER_WAIT_MESSAGE, updated_at=timezone.now()
-        )
+        now = timezone.now()
+        if Job.objects.filter(id=job.id, state__in=(JobState.PENDING, JobState.RETRY)).update(
+            message=BROKER_WAIT_MESSAGE, updated_at=now
+        ):
+            job.message, job.updated_at = BROKER_WAIT_MESSAGE, now
+            job_state.mirror_job(job)
         return False
     return True
 
@@ -213,20 +229,21 @@ def job_claim(job_id: str, *, redelivered: bool = False) -> Job | None:
     else:
         claimable |= Q(state__in=RUNNING_STATES, updated_at__lt=stale_before)
     claimable &= Q(attempts__lt=settings.JOB_MAX_ATTEMPTS)
-    claimed = Job.objects.filter(claimable, id=job_id).update(
-        state=JobState.STARTED,
-        started_at=now,
-        message="Started.",
-        attempts=F("attempts") + 1,
-        updated_at=now,
-    )
-    if not claimed:
+    with job_state.worker_commit():
+        claimed = Job.objects.filter(claimable, id=job_id).update(
+            state=JobState.STARTED,
+            started_at=now,
+            message="Started.",
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+        job = Job.objects.get(id=job_id) if claimed else None
+    if job is None:
         # A job whose every attempt so far ended with its process dying would die again.
         if Job.objects.filter(id=job_id, state__in=ACTIVE_STATES, attempts__gte=settings.JOB_MAX_ATTEMPTS):
             job_fail(job_id, attempts_exhausted_error())
         return None
-    job = Job.objects.get(id=job_id)
-    events.publish_job_update(job)
+    job_announce(job)
     return job
 
 
@@ -253,18 +270,20 @@ def job_run(job_id: str, *, redelivered: bool = False) -> None:
 def job_succeed(job: Job, *, result_file: str = "") -> None:
     now = timezone.now()
     file_field = {"result_file": result_file} if result_file else {}
-    updated = Job.objects.filter(id=job.id, state__in=RUNNING_STATES).update(
-        state=JobState.SUCCESS,
-        progress=100,
-        message="Complete.",
-        error="",
-        completed_at=now,
-        updated_at=now,
-        **file_field,
-    )
+    with job_state.worker_commit():
+        updated = Job.objects.filter(id=job.id, state__in=RUNNING_STATES).update(
+            state=JobState.SUCCESS,
+            progress=100,
+            message="Complete.",
+            error="",
+            completed_at=now,
+            updated_at=now,
+            **file_field,
+        )
+        if updated:
+            job.refresh_from_db()
     if updated:
-        job.refresh_from_db()
-        events.publish_job_update(job)
+        job_announce(job)
     elif result_file:
         # Cancelled while finishing: still record the file, so the cleanup deletes it.
         Job.objects.filter(id=job.id).update(result_file=result_file)
@@ -273,21 +292,25 @@ def job_succeed(job: Job, *, result_file: str = "") -> None:
 def job_fail(job_id: str, error: str) -> None:
     """Mark a job failed with a message fit for the client (no internals, no secrets)."""
     now = timezone.now()
-    updated = Job.objects.filter(id=job_id, state__in=ACTIVE_STATES).update(
-        state=JobState.FAILURE, message="Failed.", error=error, completed_at=now, updated_at=now
-    )
-    if updated:
-        events.publish_job_update(Job.objects.get(id=job_id))
+    with job_state.worker_commit():
+        updated = Job.objects.filter(id=job_id, state__in=ACTIVE_STATES).update(
+            state=JobState.FAILURE, message="Failed.", error=error, completed_at=now, updated_at=now
+        )
+        job = Job.objects.get(id=job_id) if updated else None
+    if job is not None:
+        job_announce(job)
 
 
 def job_mark_retry(job_id: str, reason: str) -> None:
-    updated = Job.objects.filter(id=job_id, state__in=RUNNING_STATES).update(
-        state=JobState.RETRY,
-        message=f"Retrying after a transient error: {reason}.",
-        updated_at=timezone.now(),
-    )
-    if updated:
-        events.publish_job_update(Job.objects.get(id=job_id))
+    with job_state.worker_commit():
+        updated = Job.objects.filter(id=job_id, state__in=RUNNING_STATES).update(
+            state=JobState.RETRY,
+            message=f"Retrying after a transient error: {reason}.",
+            updated_at=timezone.now(),
+        )
+        job = Job.objects.get(id=job_id) if updated else None
+    if job is not None:
+        job_announce(job)
 
 
 def job_cancel(*, job: Job) -> Job:
@@ -312,7 +335,7 @@ def job_cancel(*, job: Job) -> Job:
             type(exc).__name__,
         )
     job.refresh_from_db()
-    events.publish_job_update(job)
+    job_announce(job)
     return job
 
 

