@@ -188,6 +188,8 @@ def test_the_entity_table_sorts_by_a_clicked_column_and_pages(page, alice, datas
 
     table.get_by_role("button", name=re.compile(r"^Contractor, activate to sort")).click()
     expect(table.locator("th[data-column=name]")).to_have_attribute("aria-sort", "ascending")
+    # The table is drawn anew; focus comes back to the button that sorted it.
+    expect(table.locator("[data-sort=name]")).to_be_focused()
     names = table.locator("tbody tr th")
     expect(names.first).to_have_text("ACME BUILDERS")
     expect(names).to_have_text(sorted(contractor_names)[:10])

@@ -9,7 +9,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from dashboard_page import add_keyword, assert_no_page_errors, log_in, panel, tab
+from dashboard_page import add_keyword, assert_no_page_errors, log_in, open_tab, panel, tab
 from job_helpers import wait_for_blocked_worker
 
 from contracts.models import Area, BusinessCategory, Contract, Contractor, Organization
@@ -154,6 +154,24 @@ def test_each_action_brings_its_own_answer_into_view_with_focus_on_it(
     assert_no_page_errors(page)
 
 
+def test_showing_an_earlier_result_from_my_jobs_brings_its_tab_forward(page, alice, dataset):
+    log_in(page)
+    page.get_by_role("button", name="Analytics", exact=True).click()
+    expect(panel(page, "Analytics").get_by_role("status")).to_contain_text("complete")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(panel(page, "Search results").get_by_role("status")).to_contain_text("complete")
+
+    jobs = open_tab(page, "My jobs")
+    jobs.get_by_role("button", name="Show analytics result").click()
+    analytics = panel(page, "Analytics")
+    expect(tab(page, "Analytics")).to_have_attribute("aria-selected", "true")
+    expect(analytics.get_by_role("heading", name="Analytics")).to_be_focused()
+    expect(analytics.get_by_role("status")).to_have_text("Result of an earlier job.")
+    expect(analytics.locator("[data-total=count] dd")).to_have_text("240")
+    expect(page.get_by_role("tabpanel")).to_have_count(1)
+    assert_no_page_errors(page)
+
+
 def test_the_tabs_follow_the_arrow_keys(page, alice):
     log_in(page)
     tab(page, "Search results").focus()
@@ -272,16 +290,22 @@ def test_tables_fit_their_box_and_amounts_are_never_cut(open_page, alice, wide_c
         assert size["scroll"] <= size["client"], (
             f"the entity table is {size['scroll']}px wide in a {size['client']}px box"
         )
-    # On a phone the box may scroll sideways; each amount header can be brought whole into it.
+    # On a phone the box may scroll sideways: scrolled to each amount column, its header shows
+    # whole, right of the name column (which stays put), and nothing covers it.
     for column in ("total_amount", "average_amount"):
-        header = entities.locator(f"th[data-column={column}]")
-        header.evaluate("(th) => th.scrollIntoView({inline: 'nearest', block: 'nearest'})")
-        inside = header.evaluate(
-            "(th) => { const r = th.getBoundingClientRect();"
-            " const b = th.closest('.table-wrap').getBoundingClientRect();"
-            " return r.left >= b.left - 1 && r.right <= b.right + 1; }"
+        shown = entities.locator(f"th[data-column={column}]").evaluate(
+            """(th) => {
+              const box = th.closest('.table-wrap');
+              box.scrollIntoView({ block: 'nearest' });
+              const nameRight = box.querySelector('thead th').getBoundingClientRect().right;
+              box.scrollLeft += th.getBoundingClientRect().left - nameRight;
+              const r = th.getBoundingClientRect(), b = box.getBoundingClientRect(), y = r.top + r.height / 2;
+              return r.right <= b.right + 1
+                && th.contains(document.elementFromPoint(r.left + 2, y))
+                && th.contains(document.elementFromPoint(r.right - 2, y));
+            }"""
         )
-        assert inside, f"the {column} header cannot be shown whole"
+        assert shown, f"the {column} header cannot be shown whole"
     cut = entities.locator("td.num").evaluate_all(
         "(cells) => cells.filter((c) => c.scrollWidth > c.clientWidth).map((c) => c.textContent)"
     )
