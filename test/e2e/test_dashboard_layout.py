@@ -62,7 +62,10 @@ def wide_contracts(live_db) -> int:
     organization = Organization.objects.create(
         name="DEPARTMENT OF PUBLIC WORKS AND HIGHWAYS - REGION XI - DAVAO CITY DISTRICT ENGINEERING OFFICE"
     )
-    area = Area.objects.create(name="National Capital Region (NCR)")
+    # Areas of delivery can list dozens of places (the longest seen runs to 819 characters).
+    area = Area.objects.create(
+        name=", ".join(["Davao del Sur", "Davao del Norte", "Cotabato", "Bukidnon"] * 15)
+    )
     category = BusinessCategory.objects.create(name="Construction Projects")
     Contract.objects.bulk_create(
         Contract(

@@ -15,9 +15,13 @@ const COLUMNS = [
   { label: "Amount", cell: (row) => money(row.amount), kind: "num" },
 ];
 
-/** A cell's content: one value, or [value, second line]. */
+/**
+ * A cell's content: one value, or [value, second line]. A second line runs to three lines at
+ * most (an area of delivery can list dozens of places); the whole of it is in its tooltip and
+ * read out by screen readers.
+ */
 function lines(value) {
-  return Array.isArray(value) ? [value[0], h("span", { class: "sub" }, value[1])] : [value];
+  return Array.isArray(value) ? [value[0], h("span", { class: "sub", title: value[1] }, value[1])] : [value];
 }
 
 export function renderSearch(container, data, { onPage = null } = {}) {
