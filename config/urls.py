@@ -1,8 +1,11 @@
-"""Top-level routes: the versioned API, its schema and docs, and the admin."""
+"""Top-level routes: the versioned API, its schema and docs, the admin, and the dashboard."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.throttling import ThrottledObtainAuthToken, login_throttled
@@ -37,6 +40,9 @@ urlpatterns = [
     # The browsable API's log-in (what include("rest_framework.urls") defines), throttled.
     path("api-auth/", include((browsable_api_auth, "rest_framework"))),
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico whatever the page links; send them to the dashboard's SVG
+    # icon (resolved per request, so a hashed static-files storage would work too).
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("dashboard/favicon.svg"), permanent=True)),
     path("", include("dashboard.urls")),
 ]
 

@@ -152,10 +152,11 @@ def open_page(browser, base_url, live_db) -> Iterator[Callable]:
 
 @pytest.fixture
 def shot() -> Callable:
-    """shot(page, "name") saves test-artifacts/screenshots/name.png (the whole page)."""
+    """shot(page, "name") saves test-artifacts/screenshots/name.png: the window, as the user
+    sees it (a whole-page shot would draw the sticky action bar and tabs mid-page)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def take(page, name: str, *, full_page: bool = True) -> Path:
+    def take(page, name: str, *, full_page: bool = False) -> Path:
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page)
         return path

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from dashboard_page import add_chip_with_keyboard, assert_no_page_errors, log_in, open_tab, panel
 from job_helpers import wait_for_blocked_worker, wait_for_state
 
 from data_processing import services
@@ -42,36 +43,8 @@ RECORD_PROGRESS = """(panelId) => {
 }"""
 
 
-def log_in(page, username: str = "alice") -> None:
-    """Through the login form; the users of test/conftest.py have the password "<name>-password"."""
-    page.goto("/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(f"{username}-password")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Filters")).to_be_visible()
-    # The actions are enabled once the page's script has wired everything up.
-    expect(page.get_by_role("button", name="Search", exact=True)).to_be_enabled()
-
-
-def add_chip_with_keyboard(page, label: str, typed: str, expected: str) -> None:
-    box = page.get_by_role("combobox", name=label)
-    box.fill(typed)
-    expect(page.get_by_role("option", name=expected)).to_be_visible()
-    box.press("ArrowDown")
-    box.press("Enter")
-    expect(page.get_by_role("button", name=re.compile(f"Remove .* {re.escape(expected)}"))).to_be_visible()
-
-
-def panel(page, name: str):
-    return page.get_by_role("region", name=name)
-
-
 def scroll_to_top_of(locator) -> None:
     locator.evaluate("(element) => element.scrollIntoView({block: 'start'})")
-
-
-def assert_no_page_errors(page) -> None:
-    assert page.errors == [], page.errors
 
 
 def test_an_anonymous_visitor_logs_in_through_the_form_and_lands_on_the_dashboard(
@@ -89,11 +62,11 @@ def test_an_anonymous_visitor_logs_in_through_the_form_and_lands_on_the_dashboar
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(f"{base_url}/")
     expect(page.get_by_text("Signed in as alice")).to_be_visible()
-    expect(page.get_by_text("No jobs yet.")).to_be_visible()
+    shot(page, "dashboard-empty")
+    expect(open_tab(page, "My jobs").get_by_text("No jobs yet.")).to_be_visible()
     # Static files come from the ASGI app itself (WhiteNoise), DEBUG off.
     assert page.request.get("/static/dashboard/vendor/chart.umd.min.js").ok
     assert page.evaluate("typeof window.Chart") == "function"
-    shot(page, "dashboard-empty")
     assert_no_page_errors(page)
 
     page.get_by_role("button", name="Log out").click()
@@ -137,7 +110,7 @@ def test_a_search_shows_live_progress_then_rows_and_pages_through_them(page, ali
     expect(results.get_by_role("status")).to_have_text("Search complete: 20 contracts. (from cache)")
     assert rows.first.inner_text() == first_row
     # Every search shows up in My jobs, finished.
-    jobs = page.get_by_role("complementary", name="My jobs")
+    jobs = open_tab(page, "My jobs")
     expect(jobs.locator(".job-item[data-state=SUCCESS]")).to_have_count(2)
     assert_no_page_errors(page)
 
@@ -215,6 +188,8 @@ def test_the_entity_table_sorts_by_a_clicked_column_and_pages(page, alice, datas
 
     table.get_by_role("button", name=re.compile(r"^Contractor, activate to sort")).click()
     expect(table.locator("th[data-column=name]")).to_have_attribute("aria-sort", "ascending")
+    # The table is drawn anew; focus comes back to the button that sorted it.
+    expect(table.locator("[data-sort=name]")).to_be_focused()
     names = table.locator("tbody tr th")
     expect(names.first).to_have_text("ACME BUILDERS")
     expect(names).to_have_text(sorted(contractor_names)[:10])
@@ -242,9 +217,9 @@ def test_an_export_ends_with_a_download_link_to_the_csv(page, alice, dataset, sh
     assert response.status == 200
     assert response.text().splitlines()[0].startswith("Award Reference No.,Award Date")
     assert len(response.text().splitlines()) == 241
-    jobs = page.get_by_role("complementary", name="My jobs")
-    expect(jobs.get_by_role("link", name="Download CSV")).to_be_visible()
     shot(page, "export")
+    jobs = open_tab(page, "My jobs")
+    expect(jobs.get_by_role("link", name="Download CSV")).to_be_visible()
     assert_no_page_errors(page)
 
 
@@ -253,20 +228,20 @@ def test_a_running_job_can_be_cancelled_from_my_jobs(page, alice, dataset, table
     with table_lock():
         page.get_by_role("button", name="Analytics", exact=True).click()
         wait_for_blocked_worker()
-        jobs = page.get_by_role("complementary", name="My jobs")
-        item = jobs.locator(".job-item").first
-        expect(item.locator(".badge")).to_have_text("Running")
         expect(panel(page, "Analytics").get_by_role("button", name="Cancel")).to_be_visible()
         shot(page, "job-running")
+        jobs = open_tab(page, "My jobs")
+        item = jobs.locator(".job-item").first
+        expect(item.locator(".badge")).to_have_text("Running")
 
         item.get_by_role("button", name="Cancel analytics job").click()
         expect(item.locator(".badge")).to_have_text("Cancelled")
-        analytics = panel(page, "Analytics")
+        task_id = item.get_attribute("data-task-id")
+        analytics = open_tab(page, "Analytics")
         expect(analytics.get_by_role("status")).to_have_text("Analytics cancelled.")
         expect(analytics.get_by_role("alert")).to_have_text("The job was cancelled.")
         shot(page, "job-cancelled")
 
-    task_id = item.get_attribute("data-task-id")
     assert Job.objects.get(id=task_id).state == JobState.REVOKED
     assert_no_page_errors(page)
 
@@ -283,7 +258,7 @@ def test_failed_and_expired_jobs_say_so_in_my_jobs(page, alice, dataset, shot):
         message="Found 240 contracts.",
     )
     log_in(page)
-    jobs = page.get_by_role("complementary", name="My jobs")
+    jobs = open_tab(page, "My jobs")
 
     # A job whose stored parameters are invalid fails in the worker; the page hears of it live.
     failing = Job.objects.create(
@@ -380,12 +355,13 @@ def test_the_dashboard_is_keyboard_usable_and_readable_on_a_phone(open_page, ali
         assert width <= PHONE["width"], f"page is {width}px wide on a {PHONE['width']}px screen"
 
     no_sideways_scroll()
-    shot(page, "phone-filters", full_page=False)
+    shot(page, "phone-filters")
 
     # Keyboard only: Tab from the page start reaches the first chip box with a visible focus ring.
     page.keyboard.press("Tab")  # skip link
     expect(page.get_by_role("link", name="Skip to results")).to_be_focused()
     page.keyboard.press("Tab")  # log out
+    page.keyboard.press("Tab")  # clear filters
     page.keyboard.press("Tab")
     box = page.get_by_role("combobox", name="Contractors")
     expect(box).to_be_focused()
@@ -402,15 +378,13 @@ def test_the_dashboard_is_keyboard_usable_and_readable_on_a_phone(open_page, ali
     results = panel(page, "Search results")
     expect(results.get_by_role("status")).to_have_text("Search complete: 20 contracts.")
     no_sideways_scroll()
-    scroll_to_top_of(results)
-    shot(page, "phone-search-results", full_page=False)
+    shot(page, "phone-search-results")
 
     page.get_by_role("button", name="Analytics", exact=True).click()
     analytics = panel(page, "Analytics")
     expect(analytics.get_by_role("status")).to_have_text("Analytics complete: 20 contracts.")
     no_sideways_scroll()
-    scroll_to_top_of(analytics)
-    shot(page, "phone-analytics", full_page=False)
+    shot(page, "phone-analytics")
     scroll_to_top_of(analytics.locator("[data-chart=top_contractors]"))
-    shot(page, "phone-analytics-top-contractors", full_page=False)
+    shot(page, "phone-analytics-top-contractors")
     assert_no_page_errors(page)

@@ -22,7 +22,8 @@ const CHARTS = [
 
 const live = [];
 
-function destroyCharts() {
+/** Destroy the charts drawn so far (before their canvases leave the page). */
+export function destroyCharts() {
   while (live.length) live.pop().destroy();
 }
 

@@ -64,10 +64,15 @@ export function renderEntities(container, data, { ordering = null, onSort = null
     );
   });
 
+  // The title sits above the box rather than in a <caption>, which would scroll away sideways.
+  const title = h(
+    "p",
+    { class: "table-title", id: "entities-table-title" },
+    `${plural.charAt(0).toUpperCase()}${plural.slice(1)} by ${sortLabel(sortField, singular)}`,
+  );
   const table = h(
     "table",
-    { "data-results": "entities" },
-    h("caption", {}, `${plural.charAt(0).toUpperCase()}${plural.slice(1)} by ${sortLabel(sortField, singular)}`),
+    { "data-results": "entities", "aria-labelledby": "entities-table-title" },
     h("thead", {}, h("tr", {}, header)),
     h(
       "tbody",
@@ -87,6 +92,7 @@ export function renderEntities(container, data, { ordering = null, onSort = null
     ),
   );
   container.replaceChildren(
+    data.results.length ? title : null,
     data.results.length ? h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": `${singular} table` }, table) : null,
     paginationControls(data.pagination, { noun: plural, onPage, label: "Entity table pages" }),
   );

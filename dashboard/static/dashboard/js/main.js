@@ -1,7 +1,17 @@
 // The dashboard page: filters → async jobs → results, charts, entity table, export, My jobs.
+//
+// The answers live in tabs (tabs.js), one on screen at a time; pressing an action selects its
+// tab and moves focus to the tab's heading, so its progress and answer are where the user is.
+// Adding a panel:
+//   1. index.html: a `<section class="panel tab-panel" id="x-panel" data-tab="x"
+//      data-tab-label="X" aria-labelledby="x-heading" hidden>` with an `<h2 id="x-heading">`
+//      inside `[data-tabs]`; it becomes a tab by itself. For a job-backed panel, include
+//      "dashboard/_job_status.html" and a `<div class="panel-body" data-panel-body>`.
+//   2. a module that renders into it (x.js); here, `panelFor("x", …)` and an action that calls
+//      `runInPanel(…, { reveal: true })`, or `tabs.select("x", { focus: "heading" })`.
 
 import { ApiError, NetworkError, UNREACHABLE_MESSAGE, del } from "./api.js";
-import { renderAnalytics } from "./charts.js";
+import { destroyCharts, renderAnalytics } from "./charts.js";
 import { ChipInput, TimeRangeInput } from "./chips.js";
 import { renderEntities } from "./entities.js";
 import { renderExport } from "./export.js";
@@ -11,11 +21,12 @@ import { MyJobsPanel } from "./myjobs.js";
 import { JobPanel } from "./panel.js";
 import { renderSearch } from "./search.js";
 import { JobSocket } from "./socket.js";
+import { Tabs } from "./tabs.js";
 
 const form = document.getElementById("filters-form");
 const announcer = document.querySelector("[data-announcer]");
 const banner = document.querySelector("[data-connection-banner]");
-const emptyState = document.querySelector("[data-empty-state]");
+const tabs = new Tabs(document.querySelector("[data-tabs]"));
 
 function announce(text) {
   // Clear first so that the same message twice is announced twice.
@@ -129,20 +140,58 @@ async function cancelJob(taskId, panel) {
   }
 }
 
+/** The JobPanel of the tab `name` (the section with data-tab="name"). */
+function panelFor(name, noun, { onClear } = {}) {
+  return new JobPanel(document.querySelector(`[data-tab="${name}"]`), {
+    noun,
+    fieldLabel,
+    onCancel: cancelJob,
+    onClear,
+    onState: (state) => tabs.setState(name, state),
+  });
+}
+
 const panels = {
-  search: new JobPanel(document.getElementById("search-panel"), { noun: "search", fieldLabel, onCancel: cancelJob }),
-  analytics: new JobPanel(document.getElementById("analytics-panel"), { noun: "analytics", fieldLabel, onCancel: cancelJob }),
-  entities: new JobPanel(document.getElementById("entities-panel"), { noun: "entity table", fieldLabel, onCancel: cancelJob }),
-  export: new JobPanel(document.getElementById("export-panel"), { noun: "export", fieldLabel, onCancel: cancelJob }),
+  search: panelFor("search", "search"),
+  analytics: panelFor("analytics", "analytics", { onClear: destroyCharts }),
+  entities: panelFor("entities", "entity table"),
+  export: panelFor("export", "export"),
 };
 
 const myJobs = new MyJobsPanel(document.getElementById("jobs-panel"), { socket, announce, onView: showJobResult });
 
-/** Run one job in a panel; `render(data)` shows its result. Returns the data, or null on error. */
-async function runInPanel(panel, kind, body, { done, render }) {
+/** Bring a panel's tab forward and put focus on its heading, where its progress shows. */
+function revealPanel(panel) {
+  tabs.select(panel.section.dataset.tab, { focus: "heading" });
+}
+
+/**
+ * Paging or sorting redraws the panel and with it the button that had focus: put focus back
+ * on the same control once the panel is drawn again (on its heading when that control is gone
+ * or disabled), unless the user has moved it elsewhere meanwhile.
+ */
+function focusKeeper(panel) {
+  const active = document.activeElement;
+  if (!panel.section.contains(active)) return () => {};
+  const { page, sort } = active.dataset;
+  const selector = page ? `[data-page="${page}"]` : sort ? `[data-sort="${sort}"]` : null;
+  return () => {
+    if (document.activeElement && document.activeElement !== document.body) return;
+    const again = selector && panel.section.querySelector(selector);
+    if (again && !again.disabled) again.focus({ preventScroll: true });
+    else tabs.focusHeading(panel.section.dataset.tab);
+  };
+}
+
+/**
+ * Run one job in a panel; `render(data)` shows its result. `reveal` (an action button) brings
+ * the panel's tab forward with focus on its heading. Returns the data, or null on error.
+ */
+async function runInPanel(panel, kind, body, { done, render, reveal = false }) {
   clearFieldErrors();
-  emptyState.hidden = true;
+  const restoreFocus = reveal ? () => {} : focusKeeper(panel);
   const token = panel.begin();
+  if (reveal) revealPanel(panel);
   try {
     const { data, cached } = await runJob(socket, kind, body, {
       onUpdate: (update) => panel.update(token, update),
@@ -154,11 +203,13 @@ async function runInPanel(panel, kind, body, { done, render }) {
     if (!panel.isCurrent(token)) return null;
     panel.succeed(token, `${done(data)}${cached ? " (from cache)" : ""}`);
     render(data);
+    restoreFocus();
     return data;
   } catch (error) {
     if (!panel.isCurrent(token)) return null;
     panel.fail(token, error);
     showFieldErrors(error);
+    restoreFocus();
     if (!(error instanceof NetworkError)) myJobs.scheduleRefresh();
     return null;
   }
@@ -167,8 +218,9 @@ async function runInPanel(panel, kind, body, { done, render }) {
 // The entity panel keeps the request it shows, so a new run keeps its sort order.
 let entityRequest = null;
 
-function runSearch(request) {
+function runSearch(request, { reveal = false } = {}) {
   return runInPanel(panels.search, "search", request, {
+    reveal,
     done: (data) => `Search complete: ${count(data.pagination.total_count)} contracts.`,
     render: (data) => showSearch(data, request),
   });
@@ -182,16 +234,18 @@ function showSearch(data, request) {
   });
 }
 
-function runAnalytics(request) {
+function runAnalytics(request, { reveal = false } = {}) {
   return runInPanel(panels.analytics, "analytics", request, {
+    reveal,
     done: (data) => `Analytics complete: ${count(data.summary.count)} contracts.`,
     render: (data) => renderAnalytics(panels.analytics.body, data),
   });
 }
 
-function runEntities(request) {
+function runEntities(request, { reveal = false } = {}) {
   entityRequest = request;
   return runInPanel(panels.entities, "entity_table", request, {
+    reveal,
     done: (data) => `Entity table complete: ${count(data.pagination.total_count)} rows.`,
     render: (data) => showEntities(data, request),
   });
@@ -205,25 +259,30 @@ function showEntities(data, request) {
   });
 }
 
-function runExport(request) {
+function runExport(request, { reveal = false } = {}) {
   return runInPanel(panels.export, "export", request, {
+    reveal,
     done: (data) => `Export complete: ${count(data.row_count)} contracts.`,
     render: (data) => renderExport(panels.export.body, data),
   });
 }
 
+// The form's buttons: each brings its own tab forward.
 const ACTIONS = {
-  search: () => runSearch({ filters: { ...readFilters(), page: 1, page_size: Number(pageSize.value) } }),
-  analytics: () => runAnalytics({ filters: readFilters() }),
+  search: () => runSearch({ filters: { ...readFilters(), page: 1, page_size: Number(pageSize.value) } }, { reveal: true }),
+  analytics: () => runAnalytics({ filters: readFilters() }, { reveal: true }),
   entities: () =>
-    runEntities({
-      filters: readFilters(),
-      entity_type: entityType.value,
-      page: 1,
-      page_size: Number(pageSize.value),
-      ordering: entityRequest?.entity_type === entityType.value ? entityRequest.ordering : "-total_amount",
-    }),
-  export: () => runExport({ filters: readFilters() }),
+    runEntities(
+      {
+        filters: readFilters(),
+        entity_type: entityType.value,
+        page: 1,
+        page_size: Number(pageSize.value),
+        ordering: entityRequest?.entity_type === entityType.value ? entityRequest.ordering : "-total_amount",
+      },
+      { reveal: true },
+    ),
+  export: () => runExport({ filters: readFilters() }, { reveal: true }),
 };
 
 form.addEventListener("submit", (event) => {
@@ -236,7 +295,6 @@ form.addEventListener("submit", (event) => {
 function showJobResult(job, data) {
   const remembered = rememberedRequest(job.task_id);
   const request = remembered ? remembered.body : null;
-  emptyState.hidden = true;
   const panel = { search: panels.search, analytics: panels.analytics, entity_table: panels.entities, export: panels.export }[
     job.kind
   ];
@@ -253,8 +311,7 @@ function showJobResult(job, data) {
   } else {
     renderExport(panel.body, data);
   }
-  panel.section.querySelector("h2").setAttribute("tabindex", "-1");
-  panel.section.querySelector("h2").focus();
+  revealPanel(panel);
   announce(`Showing the result of an earlier ${job.kind.replace("_", " ")} job.`);
 }
 

@@ -1,5 +1,7 @@
 // A result panel's job status: "Submitting…", then a progress bar with the job's own status
-// message, then success or a clear error (API message plus each field's errors).
+// message, then success or a clear error (API message plus each field's errors). The panel
+// shows only its current job: the previous answer (rows, charts, a download link) goes as
+// soon as a new job starts, so a failed or cancelled job never sits above an older answer.
 
 import { ApiError, NetworkError } from "./api.js";
 import { h } from "./format.js";
@@ -13,10 +15,16 @@ const STATE_MESSAGES = {
 };
 
 export class JobPanel {
-  constructor(section, { noun, fieldLabel = (path) => path, onCancel = () => {} }) {
+  /**
+   * `onClear()` runs when the body is emptied (e.g. to destroy charts drawn in it);
+   * `onState(state)` hears "running", "done", "failed" or "cancelled" (the tab shows it).
+   */
+  constructor(section, { noun, fieldLabel = (path) => path, onCancel = () => {}, onClear = () => {}, onState = () => {} }) {
     this.section = section;
     this.noun = noun;
     this.fieldLabel = fieldLabel;
+    this.onClear = onClear;
+    this.onState = onState;
     this.status = section.querySelector("[data-job-status]");
     this.message = section.querySelector("[data-job-message]");
     this.bar = section.querySelector("[data-job-progress]");
@@ -36,7 +44,8 @@ export class JobPanel {
   begin() {
     this.token += 1;
     this.taskId = null;
-    this.section.hidden = false;
+    delete this.section.dataset.taskId;
+    this.clear();
     this.status.hidden = false;
     this.error.hidden = true;
     this.error.replaceChildren();
@@ -45,7 +54,14 @@ export class JobPanel {
     this.setProgress(0, "SUBMITTING");
     this.message.textContent = `Submitting ${this.noun}…`;
     this.cancelButton.hidden = true;
+    this.onState("running");
     return this.token;
+  }
+
+  /** Empty the result area (the job status above it stays). */
+  clear() {
+    this.onClear();
+    this.body.replaceChildren();
   }
 
   isCurrent(token) {
@@ -86,13 +102,16 @@ export class JobPanel {
     this.message.textContent = message;
     this.cancelButton.hidden = true;
     this.body.removeAttribute("aria-busy");
+    this.onState("done");
   }
 
   fail(token, error) {
     if (!this.isCurrent(token)) return;
     this.cancelButton.hidden = true;
     this.body.removeAttribute("aria-busy");
+    this.clear();
     const state = error instanceof JobFailed ? error.state : "FAILURE";
+    this.onState(state === "REVOKED" ? "cancelled" : "failed");
     this.bar.dataset.state = state;
     this.message.textContent = state === "REVOKED" ? `${this.capitalNoun} cancelled.` : `${this.capitalNoun} failed.`;
     this.error.replaceChildren(...this.describe(error));
