@@ -3,6 +3,7 @@
 Every variable read here is documented in `.env.example`.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -172,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
 # Memory PostgreSQL may use for the one-pass analytics query (SET LOCAL, that query only).
 ANALYTICS_WORK_MEM = env("ANALYTICS_WORK_MEM", default="64MB")
 
+# Amount thresholds (PHP, comma-separated) the value distribution marks besides the round
+# 1 M / 5 M / 10 M: e.g. the approval limits of the procuring entities being audited.
+RED_FLAG_THRESHOLDS = [Decimal(value) for value in env.list("RED_FLAG_THRESHOLDS", default=[])]
+
 # --- Jobs -------------------------------------------------------------------------------------
 JOB_PROGRESS_MIN_INTERVAL = env.float("JOB_PROGRESS_MIN_INTERVAL", default=0.5)
 JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=2.0)
@@ -210,6 +215,13 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Choice sets that several requests share get one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "EntityTypeEnum": "contracts.analysis_serializers.DIMENSIONS",
+        "ContractOrderingEnum": "contracts.analysis_serializers.CONTRACT_ORDERING_CHOICES",
+        "EntityOrderingEnum": "contracts.analysis_serializers.ENTITY_ORDERING_CHOICES",
+        "ExportTargetEnum": "contracts.selectors.table_export.EXPORT_TARGETS",
+    },
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
