@@ -9,7 +9,7 @@ class DataProcessingConfig(AppConfig):
 
     def ready(self) -> None:
         """Fill the job-kind registry before any route, task or request reads it."""
-        from . import kinds  # noqa: F401 - declaring the built-in kinds registers them
+        from . import analysis_kinds, kinds  # noqa: F401 - declaring the built-in kinds registers them
         from .registry import register
 
         # Dotted paths to further JobKindSpec declarations; only the test settings set it.

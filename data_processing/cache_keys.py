@@ -9,12 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 from typing import Any
+
+
+def _canonical_value(value: Any) -> str:
+    """Validated numbers that JSON cannot spell: a Decimal by its value ("2.00" is "2")."""
+    if isinstance(value, Decimal):
+        return str(value.normalize())
+    raise TypeError(f"{type(value).__name__} is not part of a canonical request")
 
 
 def fingerprint_for(kind: str, canonical_params: dict[str, Any]) -> str:
     """Hash of the request alone; equal for requests that differ only in chip order, case…"""
-    body = json.dumps({"kind": kind, "params": canonical_params}, sort_keys=True, separators=(",", ":"))
+    body = json.dumps(
+        {"kind": kind, "params": canonical_params},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=_canonical_value,
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 

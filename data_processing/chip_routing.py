@@ -13,9 +13,19 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contracts import analysis_apis
 from contracts import apis as chip_apis
 
 from . import services
+from .analysis_kinds import (
+    BENFORD,
+    ENTITY_TABLE_EXPORT,
+    RELATED_CONTRACTS,
+    RELATED_ENTITIES,
+    ROUNDING,
+    VALUE_DISTRIBUTION,
+    VALUE_TREEMAP,
+)
 from .apis import JobSubmitThrottle, idempotency_key_from, submission_response
 from .kinds import ANALYTICS, ENTITY_TABLE, SEARCH
 
@@ -64,3 +74,31 @@ class ChipAggregatesApi(AsyncModeMixin, chip_apis.ChipAggregatesApi):
 
 class ChipAggregatesPaginatedApi(AsyncModeMixin, chip_apis.ChipAggregatesPaginatedApi):
     job_kind = ENTITY_TABLE.name
+
+
+class ValueDistributionApi(AsyncModeMixin, analysis_apis.ValueDistributionApi):
+    job_kind = VALUE_DISTRIBUTION.name
+
+
+class BenfordApi(AsyncModeMixin, analysis_apis.BenfordApi):
+    job_kind = BENFORD.name
+
+
+class RoundingApi(AsyncModeMixin, analysis_apis.RoundingApi):
+    job_kind = ROUNDING.name
+
+
+class TreemapApi(AsyncModeMixin, analysis_apis.TreemapApi):
+    job_kind = VALUE_TREEMAP.name
+
+
+class RelatedEntitiesApi(AsyncModeMixin, analysis_apis.RelatedEntitiesApi):
+    job_kind = RELATED_ENTITIES.name
+
+
+class RelatedContractsApi(AsyncModeMixin, analysis_apis.RelatedContractsApi):
+    job_kind = RELATED_CONTRACTS.name
+
+
+class EntityTableExportApi(AsyncModeMixin, analysis_apis.EntityTableExportApi):
+    job_kind = ENTITY_TABLE_EXPORT.name

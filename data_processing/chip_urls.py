@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from contracts.analysis_apis import ExportEstimateApi, TimeRangesApi
 from contracts.apis import FilterOptionsApi
 
 from . import chip_routing
@@ -15,4 +16,25 @@ urlpatterns = [
         name="chip-aggregates-paginated",
     ),
     path("filter-options/", FilterOptionsApi.as_view(), name="filter-options"),
+    path(
+        "chip-value-distribution/",
+        chip_routing.ValueDistributionApi.as_view(),
+        name="chip-value-distribution",
+    ),
+    path("chip-benford/", chip_routing.BenfordApi.as_view(), name="chip-benford"),
+    path("chip-rounding/", chip_routing.RoundingApi.as_view(), name="chip-rounding"),
+    path("chip-related-entities/", chip_routing.RelatedEntitiesApi.as_view(), name="chip-related-entities"),
+    path(
+        "chip-related-contracts/",
+        chip_routing.RelatedContractsApi.as_view(),
+        name="chip-related-contracts",
+    ),
+    path(
+        "chip-aggregates-paginated/export/",
+        chip_routing.EntityTableExportApi.as_view(),
+        name="chip-entity-table-export",
+    ),
+    path("chip-value-treemap/", chip_routing.TreemapApi.as_view(), name="chip-value-treemap"),
+    path("export-estimate/", ExportEstimateApi.as_view(), name="export-estimate"),
+    path("time-ranges/", TimeRangesApi.as_view(), name="time-ranges"),
 ]

@@ -7,9 +7,9 @@ its job; the job services record it on the job row.
 
 from __future__ import annotations
 
-import csv
+import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +17,11 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from contracts.csv_format import CONTRACT_EXPORT_COLUMNS as EXPORT_COLUMNS
+from contracts.csv_format import csv_lines
 from contracts.filters import ContractFilters, filter_contracts
 
-EXPORT_COLUMNS = (
-    ("reference_id", "Award Reference No."),
-    ("award_date", "Award Date"),
-    ("title", "Award Title"),
-    ("contractor__name", "Awardee Organization Name"),
-    ("organization__name", "Procuring Entity (PE)"),
-    ("area__name", "Area of Delivery"),
-    ("business_category__name", "Business Category"),
-    ("procurement_mode", "Procurement Mode"),
-    ("classification", "Classification"),
-    ("approved_budget", "Approved Budget of the Contract"),
-    ("amount", "Contract Amount"),
-)
 ROWS_PER_PROGRESS_STEP = 2000
-# A spreadsheet would run a cell that starts with one of these as a formula.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_directory() -> Path:
@@ -47,36 +34,43 @@ def export_path(job_id: str) -> Path:
     return export_directory() / f"{job_id}.csv"
 
 
-def _safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def export_contracts(
     *, job_id: str, filters: ContractFilters, on_progress: Callable[[int, int, str], None]
 ) -> dict[str, Any]:
     """Write the CSV of job ``job_id`` to ``export_path(job_id)``; returns what the client reads."""
     rows = filter_contracts(filters).order_by("award_date", "id").values_list(*(c for c, _ in EXPORT_COLUMNS))
+    header = [header for _, header in EXPORT_COLUMNS]
+    lines = csv_lines(itertools.chain([header], rows.iterator(chunk_size=ROWS_PER_PROGRESS_STEP)))
     total = rows.count()
+    return write_export(job_id=job_id, name="contracts", lines=lines, total=total, on_progress=on_progress)
+
+
+def write_export(
+    *,
+    job_id: str,
+    name: str,
+    lines: Iterable[str],
+    total: int,
+    on_progress: Callable[[int, int, str], None],
+) -> dict[str, Any]:
+    """Write ``lines`` (a header, then ``total`` rows) to ``export_path(job_id)`` through a
+    temporary file renamed into place when complete; returns what the client reads."""
     path = export_path(job_id)
     partial = path.with_suffix(".part")
-    written = 0
+    written = -1  # the header is not a row
     try:
         with partial.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header for _, header in EXPORT_COLUMNS)
-            for row in rows.iterator(chunk_size=ROWS_PER_PROGRESS_STEP):
-                writer.writerow([_safe_cell(value) for value in row])
+            for line in lines:
+                handle.write(line)
                 written += 1
-                if written % ROWS_PER_PROGRESS_STEP == 0:
+                if written and written % ROWS_PER_PROGRESS_STEP == 0:
                     on_progress(written, total, f"Wrote {written:,} of {total:,} rows.")
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return {
-        "row_count": written,
+        "row_count": max(written, 0),
         "file_size": path.stat().st_size,
-        "filename": f"philgeps-contracts-{timezone.localdate():%Y%m%d}-{str(job_id)[:8]}.csv",
+        "filename": f"philgeps-{name}-{timezone.localdate():%Y%m%d}-{str(job_id)[:8]}.csv",
         "download_url": reverse("job-download", args=[job_id]),
     }

@@ -3,6 +3,7 @@
 Every variable read here is documented in `.env.example`.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -234,6 +235,9 @@ COLUMNAR_BUILD_ON_COMMIT = env.bool("COLUMNAR_BUILD_ON_COMMIT", default=True)
 # Per process (each web and worker process opens the snapshot once): bounds resident memory.
 COLUMNAR_MEMORY_LIMIT = env("COLUMNAR_MEMORY_LIMIT", default="512MB")
 COLUMNAR_THREADS = env.int("COLUMNAR_THREADS", default=2)
+# Amount thresholds (PHP, comma-separated) the value distribution marks besides the round
+# 1 M / 5 M / 10 M: e.g. the approval limits of the procuring entities being audited.
+RED_FLAG_THRESHOLDS = [Decimal(value) for value in env.list("RED_FLAG_THRESHOLDS", default=[])]
 
 # --- Jobs -------------------------------------------------------------------------------------
 JOB_PROGRESS_MIN_INTERVAL = env.float("JOB_PROGRESS_MIN_INTERVAL", default=0.5)
@@ -300,6 +304,13 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",
     ],
+    # Choice sets that several requests share get one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "EntityTypeEnum": "contracts.analysis_serializers.DIMENSIONS",
+        "ContractOrderingEnum": "contracts.analysis_serializers.CONTRACT_ORDERING_CHOICES",
+        "EntityOrderingEnum": "contracts.analysis_serializers.ENTITY_ORDERING_CHOICES",
+        "ExportTargetEnum": "contracts.selectors.table_export.EXPORT_TARGETS",
+    },
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])

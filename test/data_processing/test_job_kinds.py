@@ -18,7 +18,19 @@ SUPPORT = Path(__file__).resolve().parent.parent / "support"
 
 def test_the_kinds_endpoint_lists_every_kind_with_its_label_and_submit_url(alice_client):
     kinds = {entry["kind"]: entry for entry in alice_client.get("/api/v1/data-processing/kinds/").json()}
-    assert list(kinds) == ["search", "analytics", "entity_table", "export"]
+    assert list(kinds) == [
+        "search",
+        "analytics",
+        "entity_table",
+        "export",
+        "value_distribution",
+        "benford",
+        "rounding",
+        "value_treemap",
+        "related_entities",
+        "related_contracts",
+        "entity_table_export",
+    ]
     assert kinds["entity_table"] == {
         "kind": "entity_table",
         "label": "Entity table",

@@ -14,10 +14,10 @@ const LABEL_MAX_LINES = 3;
 const CHARTS = [
   { key: "by_year", title: "Spend by year", type: "bar", label: (row) => String(row.year), color: COLORS.bar },
   { key: "by_month", title: "Spend by month", type: "line", label: (row) => row.month, color: COLORS.line },
-  { key: "top_contractors", title: "Top contractors", type: "top" },
-  { key: "top_organizations", title: "Top organizations", type: "top" },
-  { key: "top_areas", title: "Top areas", type: "top" },
-  { key: "top_business_categories", title: "Top business categories", type: "top" },
+  { key: "top_contractors", title: "Top contractors", type: "top", dimension: "contractor" },
+  { key: "top_organizations", title: "Top organizations", type: "top", dimension: "organization" },
+  { key: "top_areas", title: "Top areas", type: "top", dimension: "area" },
+  { key: "top_business_categories", title: "Top business categories", type: "top", dimension: "business_category" },
 ];
 
 const live = [];
@@ -62,7 +62,17 @@ function totalsList(summary) {
   );
 }
 
-function dataTable(spec, rows) {
+/** A top list's name: a drill-down button when `onEntity` is given, else plain text. */
+function entityName(spec, row, onEntity) {
+  if (!onEntity || !row.name) return row.name;
+  return h(
+    "button",
+    { type: "button", class: "link-button", "data-entity": spec.dimension, onclick: () => onEntity(spec.dimension, row.name) },
+    row.name,
+  );
+}
+
+function dataTable(spec, rows, onEntity) {
   const nameHeader = spec.type === "top" ? "Name" : spec.key === "by_year" ? "Year" : "Month";
   return h(
     "details",
@@ -92,7 +102,7 @@ function dataTable(spec, rows) {
             h(
               "tr",
               {},
-              h("th", { scope: "row" }, spec.type === "top" ? row.name : spec.label(row)),
+              h("th", { scope: "row" }, spec.type === "top" ? entityName(spec, row, onEntity) : spec.label(row)),
               h("td", { class: "num" }, count(row.count)),
               h("td", { class: "num" }, money(row.total_amount)),
             ),
@@ -110,7 +120,7 @@ function chartSummary(spec, rows) {
   return `${spec.title} chart, ${rows.length} ${rows.length === 1 ? "entry" : "entries"}; highest: ${label(top)}, ${money(top.total_amount)}.`;
 }
 
-function chartConfig(spec, rows, width) {
+function chartConfig(spec, rows, width, onEntity) {
   const top = spec.type === "top";
   const lineLength = Math.max(10, Math.floor((width * 0.45) / LABEL_CHAR_PX));
   const labels = rows.map((row) => (top ? wrapLabel(row.name || "—", lineLength) : spec.label(row)));
@@ -134,6 +144,12 @@ function chartConfig(spec, rows, width) {
     },
     options: {
       indexAxis: top ? "y" : "x",
+      // A click on a top list's bar opens that entity's drill-down.
+      onClick:
+        top && onEntity
+          ? (event, elements) => elements.length && onEntity(spec.dimension, rows[elements[0].index].name)
+          : undefined,
+      onHover: top && onEntity ? (event, elements) => (event.native.target.style.cursor = elements.length ? "pointer" : "") : undefined,
       responsive: true,
       maintainAspectRatio: false,
       animation: reducedMotion() ? false : { duration: 300 },
@@ -154,7 +170,7 @@ function chartConfig(spec, rows, width) {
   };
 }
 
-export function renderAnalytics(container, data) {
+export function renderAnalytics(container, data, { onEntity = null } = {}) {
   destroyCharts();
   const Chart = window.Chart;
   const cards = CHARTS.map((spec) => {
@@ -174,12 +190,12 @@ export function renderAnalytics(container, data) {
     } else {
       card.append(h("p", { class: "note" }, "The chart library did not load; the data is below."));
     }
-    card.append(dataTable(spec, rows));
+    card.append(dataTable(spec, rows, onEntity));
     return { card, spec, rows, canvas };
   });
   container.replaceChildren(totalsList(data.summary), h("div", { class: "charts" }, cards.map((c) => c.card)));
   // Charts measure their boxes, so they are created only once the boxes are in the page.
   for (const { spec, rows, canvas } of cards) {
-    if (canvas) live.push(new Chart(canvas, chartConfig(spec, rows, canvas.parentElement.clientWidth)));
+    if (canvas) live.push(new Chart(canvas, chartConfig(spec, rows, canvas.parentElement.clientWidth, onEntity)));
   }
 }

@@ -221,6 +221,49 @@ export class TimeRangeInput {
     this.showFields();
   }
 
+  /**
+   * Offer only the years and quarters that have contracts (`timeRanges` as GET
+   * contracts/time-ranges/ answers): the year box suggests them, quarters without data are
+   * disabled, and a year or quarter without data is refused with a message saying which have.
+   */
+  offer(timeRanges) {
+    this.available = new Map(timeRanges.years.map((y) => [y.year, new Set(y.quarters.map((q) => q.quarter))]));
+    const list = document.getElementById(this.year.getAttribute("list"));
+    if (list) {
+      list.replaceChildren(
+        ...timeRanges.years.map((y) => h("option", { value: y.year }, `${y.year}: ${y.count.toLocaleString("en-PH")} contracts`)),
+      );
+    }
+    const years = [...this.available.keys()];
+    if (years.length) {
+      this.year.min = String(Math.min(...years));
+      this.year.max = String(Math.max(...years));
+    }
+    this.year.addEventListener("input", () => this.offerQuarters());
+    this.offerQuarters();
+  }
+
+  offerQuarters() {
+    const quarters = this.available?.get(Number(this.year.value));
+    for (const option of this.quarter.options) option.disabled = Boolean(quarters) && !quarters.has(Number(option.value));
+    if (this.quarter.selectedOptions[0]?.disabled) {
+      const first = [...this.quarter.options].find((option) => !option.disabled);
+      if (first) this.quarter.value = first.value;
+    }
+  }
+
+  /** Why `year` (and `quarter`) cannot be chosen, or null when they have data (or nothing is known). */
+  withoutData(year, quarter) {
+    if (!this.available || !this.available.size) return null;
+    const years = [...this.available.keys()].join(", ");
+    if (!this.available.has(year)) return `No contracts in ${year}. Years with data: ${years}.`;
+    if (quarter && !this.available.get(year).has(quarter)) {
+      const offered = [...this.available.get(year)].map((q) => QUARTER_NAMES[q]).join(", ");
+      return `No contracts in ${year} ${QUARTER_NAMES[quarter]}. Quarters with data: ${offered}.`;
+    }
+    return null;
+  }
+
   showFields() {
     for (const field of this.root.querySelectorAll("[data-time-range-for]")) {
       field.hidden = !field.dataset.timeRangeFor.split(" ").includes(this.kind.value);
@@ -248,6 +291,8 @@ export class TimeRangeInput {
       if (!Number.isInteger(year) || year < 1990 || year > 2100) {
         return this.fail("Enter a year between 1990 and 2100.", this.year);
       }
+      const missing = this.withoutData(year, kind === "quarter" ? Number(this.quarter.value) : null);
+      if (missing) return this.fail(missing, this.year);
       if (kind === "quarter") {
         const quarter = Number(this.quarter.value);
         range = { value: { type: "quarterly", year, quarter }, label: `${year} ${QUARTER_NAMES[quarter]}` };

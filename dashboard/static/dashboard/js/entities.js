@@ -29,7 +29,7 @@ export function nextOrdering(current, key) {
   return column.firstDescending === false ? key : `-${key}`;
 }
 
-export function renderEntities(container, data, { ordering = null, onSort = null, onPage = null } = {}) {
+export function renderEntities(container, data, { ordering = null, onSort = null, onPage = null, onEntity = null } = {}) {
   const [singular, plural] = ENTITY_NOUNS[data.entity_type] || ["Name", "entities"];
   const sortField = ordering ? ordering.replace(/^-/, "") : null;
   const descending = ordering ? ordering.startsWith("-") : false;
@@ -85,7 +85,7 @@ export function renderEntities(container, data, { ordering = null, onSort = null
             h(column.key === "name" ? "th" : "td", {
               scope: column.key === "name" ? "row" : null,
               class: column.numeric ? "num" : null,
-            }, column.cell(row)),
+            }, column.key === "name" && onEntity && row.name ? drillButton(data.entity_type, row.name, onEntity) : column.cell(row)),
           ),
         ),
       ),
@@ -102,4 +102,13 @@ function sortLabel(field, singular) {
   if (!field) return "total amount";
   if (field === "name") return `${singular.toLowerCase()} name`;
   return COLUMNS.find((c) => c.key === field).label.toLowerCase();
+}
+
+/** An entity's name as a button that opens its drill-down. */
+function drillButton(entityType, name, onEntity) {
+  return h(
+    "button",
+    { type: "button", class: "link-button", "data-entity": entityType, onclick: () => onEntity(entityType, name) },
+    name,
+  );
 }

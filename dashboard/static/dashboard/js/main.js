@@ -19,6 +19,7 @@ import { count } from "./format.js";
 import { jobUrl, rememberedRequest, runJob } from "./jobs.js";
 import { MyJobsPanel } from "./myjobs.js";
 import { JobPanel } from "./panel.js";
+import { fetchTimeRanges, setUpRedFlags } from "./redflags_view.js";
 import { renderSearch } from "./search.js";
 import { JobSocket } from "./socket.js";
 import { Tabs } from "./tabs.js";
@@ -60,6 +61,7 @@ const chips = Object.fromEntries(
   [...form.querySelectorAll("[data-chip-field]")].map((root) => [root.dataset.chipField, new ChipInput(root, { announce })]),
 );
 const timeRanges = new TimeRangeInput(form.querySelector("[data-time-ranges]"), { announce });
+fetchTimeRanges().then((available) => available && timeRanges.offer(available));
 const minAmount = document.getElementById("min-amount");
 const maxAmount = document.getElementById("max-amount");
 const pageSize = document.getElementById("page-size");
@@ -215,6 +217,14 @@ async function runInPanel(panel, kind, body, { done, render, reveal = false }) {
   }
 }
 
+const redFlags = setUpRedFlags({
+  run: runInPanel,
+  readFilters,
+  pageSize: () => Number(pageSize.value),
+  fieldLabel,
+  onCancel: cancelJob,
+});
+
 // The entity panel keeps the request it shows, so a new run keeps its sort order.
 let entityRequest = null;
 
@@ -238,7 +248,7 @@ function runAnalytics(request, { reveal = false } = {}) {
   return runInPanel(panels.analytics, "analytics", request, {
     reveal,
     done: (data) => `Analytics complete: ${count(data.summary.count)} contracts.`,
-    render: (data) => renderAnalytics(panels.analytics.body, data),
+    render: (data) => renderAnalytics(panels.analytics.body, data, { onEntity: redFlags.openEntity }),
   });
 }
 
@@ -256,6 +266,7 @@ function showEntities(data, request) {
     ordering: request?.ordering || "-total_amount",
     onSort: request ? (ordering) => runEntities({ ...request, ordering, page: 1 }) : null,
     onPage: request ? (page) => runEntities({ ...request, page }) : null,
+    onEntity: redFlags.openEntity,
   });
 }
 
@@ -283,6 +294,7 @@ const ACTIONS = {
       { reveal: true },
     ),
   export: () => runExport({ filters: readFilters() }, { reveal: true }),
+  redflags: () => redFlags.runAll(),
 };
 
 form.addEventListener("submit", (event) => {
@@ -295,6 +307,7 @@ form.addEventListener("submit", (event) => {
 function showJobResult(job, data) {
   const remembered = rememberedRequest(job.task_id);
   const request = remembered ? remembered.body : null;
+  if (redFlags.showResult(job, data, request)) return;
   const panel = { search: panels.search, analytics: panels.analytics, entity_table: panels.entities, export: panels.export }[
     job.kind
   ];
@@ -304,7 +317,7 @@ function showJobResult(job, data) {
   if (job.kind === "search") {
     showSearch(data, request);
   } else if (job.kind === "analytics") {
-    renderAnalytics(panel.body, data);
+    renderAnalytics(panel.body, data, { onEntity: redFlags.openEntity });
   } else if (job.kind === "entity_table") {
     entityRequest = request;
     showEntities(data, request);
