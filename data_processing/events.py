@@ -21,6 +21,8 @@ from .models import Job
 logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "task.update"
+# A saved search's run found contracts its previous run had not seen (saved_searches).
+SAVED_SEARCH_NEWS_TYPE = "saved_search.news"
 PUBLISH_TIMEOUT_SECONDS = 2.0
 
 
@@ -63,15 +65,20 @@ _loop_thread = _LoopThread()
 
 def publish_job_update(job: Job) -> None:
     """Push the job's state to its owner's sockets; never fails the caller."""
+    publish_to_user(job.owner_id, job_event(job), about=f"job {job.id}")
+
+
+def publish_to_user(user_id: int, message: dict[str, Any], *, about: str) -> None:
+    """Send a message to one user's sockets (its "type" names the consumer's handler)."""
     layer = get_channel_layer()
     if layer is None:
         return
     future = asyncio.run_coroutine_threadsafe(
-        layer.group_send(user_group(job.owner_id), job_event(job)), _loop_thread.loop()
+        layer.group_send(user_group(user_id), message), _loop_thread.loop()
     )
     try:
         future.result(timeout=PUBLISH_TIMEOUT_SECONDS)
     except Exception as exc:
         # Pollers still see the state in the database; a missed push only delays a socket.
         future.cancel()
-        logger.warning("Could not publish update of job %s: %s", job.id, type(exc).__name__)
+        logger.warning("Could not publish update of %s: %s", about, type(exc).__name__)

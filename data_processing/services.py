@@ -23,7 +23,7 @@ from django.utils import timezone
 from contracts.filters import ContractFilters
 from contracts.models import DatasetVersion
 
-from . import events, result_cache
+from . import events, metrics, result_cache
 from .cache_keys import cache_key_for, fingerprint_for
 from .exceptions import IdempotencyKeyReused, JobAlreadyFinished
 from .exports import export_directory
@@ -57,6 +57,7 @@ def job_submit(
     """Validate a request and answer it from cache, by joining an identical job, or by queueing one."""
     spec = job_kind(kind)
     params = spec.parse(payload)
+    metrics.JOBS_SUBMITTED.labels(spec.name).inc()
     fingerprint = request_fingerprint(spec, params, owner=owner)
 
     if idempotency_key:
@@ -204,6 +205,7 @@ def job_claim(job_id: str, *, redelivered: bool = False) -> Job | None:
     if not claimed:
         return None
     job = Job.objects.get(id=job_id)
+    metrics.job_started(job)
     events.publish_job_update(job)
     return job
 
@@ -235,6 +237,7 @@ def job_succeed(job: Job, *, result_file: str = "") -> None:
     )
     if updated:
         job.refresh_from_db()
+        metrics.job_finished(job)
         events.publish_job_update(job)
     elif result_file:
         # Cancelled while finishing: still record the file, so the cleanup deletes it.
@@ -248,7 +251,9 @@ def job_fail(job_id: str, error: str) -> None:
         state=JobState.FAILURE, message="Failed.", error=error, completed_at=now, updated_at=now
     )
     if updated:
-        events.publish_job_update(Job.objects.get(id=job_id))
+        job = Job.objects.get(id=job_id)
+        metrics.job_finished(job)
+        events.publish_job_update(job)
 
 
 def job_mark_retry(job_id: str, reason: str) -> None:

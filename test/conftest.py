@@ -328,3 +328,29 @@ def asgi_server_factory(django_db_setup, django_db_blocker, _clean_redis):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def beat_process(django_db_setup, django_db_blocker, _clean_redis):
+    """A real beat reading its schedule from the database (django-celery-beat), looking
+    at it every second, as `make run` and docker compose run it."""
+    beat = LiveProcess(
+        "beat",
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "-S",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+            "--max-interval",
+            "1",
+            "-l",
+            "info",
+        ],
+        _child_env(),
+    )
+    yield beat
+    beat.stop()

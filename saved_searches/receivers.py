@@ -1,0 +1,21 @@
+"""What saved searches do when the contracts change: queue the after-import runs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def queue_runs_after_import(sender: Any, version: int, **kwargs: Any) -> None:
+    """Receiver of contracts.signals.dataset_changed; never fails the import that sent it."""
+    from .tasks import queue_after_import_task
+
+    try:
+        queue_after_import_task.delay()
+    except Exception as exc:
+        # The data is imported either way; the searches still run at their own schedules.
+        logger.warning(
+            "Could not queue the saved searches after dataset v%s: %s", version, type(exc).__name__
+        )
