@@ -10,8 +10,11 @@ logger = logging.getLogger(__name__)
 
 def queue_runs_after_import(sender: Any, version: int, **kwargs: Any) -> None:
     """Receiver of contracts.signals.dataset_changed; never fails the import that sent it."""
+    from .models import SavedSearch
     from .tasks import queue_after_import_task
 
+    if not SavedSearch.objects.filter(run_after_import=True).exists():
+        return  # no message to the broker for nothing (a fresh `make run` has no broker yet)
     try:
         queue_after_import_task.delay()
     except Exception as exc:
