@@ -144,3 +144,16 @@ def test_names_are_unique_per_user_and_searches_are_bounded(alice_client, bob_cl
 
 def test_anonymous_callers_are_refused(anon_client):
     assert anon_client.get(URL).status_code in (401, 403)
+
+
+def test_the_admin_shows_beat_entries_and_saved_searches(client, django_user_model, alice_client):
+    create(alice_client)
+    admin = django_user_model.objects.create_superuser("root", "root@example.org", "root-password")
+    client.force_login(admin)
+
+    tasks = client.get("/admin/django_celery_beat/periodictask/")
+    searches = client.get("/admin/saved_searches/savedsearch/")
+
+    assert tasks.status_code == searches.status_code == 200
+    assert "saved-search-" in tasks.content.decode()
+    assert "Cebu roads" in searches.content.decode()
