@@ -9,6 +9,7 @@ import { count } from "./format.js";
 import { jobUrl, rememberedRequest, runJob } from "./jobs.js";
 import { MyJobsPanel } from "./myjobs.js";
 import { JobPanel } from "./panel.js";
+import { SavedSearchesPanel } from "./saved.js";
 import { renderSearch } from "./search.js";
 import { JobSocket } from "./socket.js";
 
@@ -212,18 +213,25 @@ function runExport(request) {
   });
 }
 
+// The request each kind of job gets from the form: what the buttons submit and what is saved.
+const REQUESTS = {
+  search: () => ({ filters: { ...readFilters(), page: 1, page_size: Number(pageSize.value) } }),
+  analytics: () => ({ filters: readFilters() }),
+  analytics_table: () => ({
+    filters: readFilters(),
+    entity_type: entityType.value,
+    page: 1,
+    page_size: Number(pageSize.value),
+    ordering: entityRequest?.entity_type === entityType.value ? entityRequest.ordering : "-total_amount",
+  }),
+  export: () => ({ filters: readFilters() }),
+};
+
 const ACTIONS = {
-  search: () => runSearch({ filters: { ...readFilters(), page: 1, page_size: Number(pageSize.value) } }),
-  analytics: () => runAnalytics({ filters: readFilters() }),
-  entities: () =>
-    runEntities({
-      filters: readFilters(),
-      entity_type: entityType.value,
-      page: 1,
-      page_size: Number(pageSize.value),
-      ordering: entityRequest?.entity_type === entityType.value ? entityRequest.ordering : "-total_amount",
-    }),
-  export: () => runExport({ filters: readFilters() }),
+  search: () => runSearch(REQUESTS.search()),
+  analytics: () => runAnalytics(REQUESTS.analytics()),
+  entities: () => runEntities(REQUESTS.analytics_table()),
+  export: () => runExport(REQUESTS.export()),
 };
 
 form.addEventListener("submit", (event) => {
@@ -258,5 +266,23 @@ function showJobResult(job, data) {
   announce(`Showing the result of an earlier ${job.kind.replace("_", " ")} job.`);
 }
 
+/** The contracts a saved search's latest run found new, in the search panel. */
+function showNewContracts(search, data) {
+  emptyState.hidden = true;
+  const token = panels.search.begin();
+  panels.search.succeed(token, `${count(data.pagination.total_count)} new in "${search.name}" since its previous run.`);
+  showSearch(data, null);
+  announce(`Showing the new contracts of ${search.name}.`);
+}
+
+const saved = new SavedSearchesPanel(document.getElementById("saved-panel"), {
+  socket,
+  announce,
+  requestFor: (kind) => REQUESTS[kind](),
+  onOpen: showJobResult,
+  onShowNew: showNewContracts,
+});
+
 for (const button of form.querySelectorAll("[data-action]")) button.disabled = false;
 myJobs.refresh();
+saved.refresh();
