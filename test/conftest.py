@@ -354,3 +354,12 @@ def beat_process(django_db_setup, django_db_blocker, _clean_redis):
     )
     yield beat
     beat.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_metrics_directory():
+    """Start each session's metrics from zero: the files of earlier sessions' processes would
+    otherwise pile up (one set per process ever started) and slow every scrape."""
+    root = Path(settings.METRICS_DIRECTORY)
+    for path in root.glob("*/*.db"):
+        path.unlink(missing_ok=True)
