@@ -20,7 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, F, Max, Sum
 
-from contracts.filters import filter_contracts
+from contracts.filters import ContractFilters, filter_contracts
 from contracts.models import Contract
 from data_processing import events, metrics
 from data_processing.kinds import job_kind
@@ -102,33 +102,40 @@ def saved_search_run(*, saved_search_id: int, trigger: str) -> SavedSearchRun | 
             return None
         params = job_kind(saved_search.kind).parse(saved_search.request)
         previous = saved_search.runs.order_by("-id").first()
-        # Everything below is bounded by the watermark, so a contract committed meanwhile is
-        # left to the next run rather than counted by neither.
-        watermark = Contract.objects.aggregate(highest=Max("id"))["highest"] or 0
-        matching = filter_contracts(params["filters"]).filter(id__lte=watermark)
-        totals = matching.aggregate(count=Count("id"), total=Sum("amount"))
-        total = totals["total"] or Decimal("0")
-        new_count = matching.filter(id__gt=previous.contract_watermark).count() if previous else 0
+        changes = run_changes(filters=params["filters"], previous=previous)
         submission = job_submit(
             owner=saved_search.owner, kind=saved_search.kind, payload=saved_search.request
         )
         run = SavedSearchRun.objects.create(
-            saved_search=saved_search,
-            job=submission.job,
-            trigger=trigger,
-            contract_watermark=watermark,
-            since_watermark=previous.contract_watermark if previous else None,
-            matched_count=totals["count"],
-            total_amount=total,
-            new_count=new_count,
-            count_change=totals["count"] - previous.matched_count if previous else None,
-            total_change=total - previous.total_amount if previous else None,
+            saved_search=saved_search, job=submission.job, trigger=trigger, **changes
         )
         _runs_prune(saved_search)
     metrics.SAVED_SEARCH_RUNS.labels(trigger).inc()
     if run.new_count:
         events.publish_to_user(saved_search.owner_id, run_event(run), about=f"saved search {saved_search.id}")
     return run
+
+
+def run_changes(*, filters: ContractFilters, previous: SavedSearchRun | None) -> dict[str, Any]:
+    """What a run records: its watermark, the matching count and total, and what changed
+    since the previous run (the new contracts, the change in count and total)."""
+    # Everything is bounded by the watermark, so a contract committed meanwhile is left to
+    # the next run rather than counted by neither.
+    watermark = Contract.objects.aggregate(highest=Max("id"))["highest"] or 0
+    matching = filter_contracts(filters).filter(id__lte=watermark)
+    totals = matching.aggregate(count=Count("id"), total=Sum("amount"))
+    total = totals["total"] or Decimal("0")
+    if previous is None:
+        return {"contract_watermark": watermark, "matched_count": totals["count"], "total_amount": total}
+    return {
+        "contract_watermark": watermark,
+        "since_watermark": previous.contract_watermark,
+        "matched_count": totals["count"],
+        "total_amount": total,
+        "new_count": matching.filter(id__gt=previous.contract_watermark).count(),
+        "count_change": totals["count"] - previous.matched_count,
+        "total_change": total - previous.total_amount,
+    }
 
 
 def _runs_prune(saved_search: SavedSearch) -> None:
