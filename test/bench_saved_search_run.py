@@ -24,23 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+from bench_chip_endpoints import FILTER_SETS, percentile  # this script's folder is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "philgeps_bench_saved"
 NEW_SINCE_PREVIOUS_RUN = 1_000
-
-FILTER_SETS = {
-    "none": {},
-    "one area": {"areas": ["Metro Manila"]},
-    "category + year": {"business_categories": ["Construction Projects"], "time_ranges": ["2023"]},
-    "keyword": {"keywords": ["road"]},
-}
-
-
-def percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def ensure_database(rows: int, env: dict[str, str]) -> None:
