@@ -11,9 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contracts.serializers import ContractSearchResponseSerializer
+from contracts.responses import ContractSearchResponseSerializer
 from data_processing.apis import JobPagination, JobSubmitThrottle
-from data_processing.kinds import job_kind
+from data_processing.registry import job_kind
 
 from . import selectors, services
 from .models import RunTrigger

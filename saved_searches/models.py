@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import models
 from django_celery_beat.models import PeriodicTask
 
-from data_processing.models import Job, JobKind
+from data_processing.models import Job
+from data_processing.registry import validate_job_kind
 
 
 class RunTrigger(models.TextChoices):
@@ -31,7 +32,8 @@ class SavedSearch(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches"
     )
     name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=20, choices=JobKind.choices)
+    # A registered job kind (data_processing/registry.py), as the Job model stores it.
+    kind = models.CharField(max_length=40, validators=[validate_job_kind])
     # The submit body as given; each run submits it again through the job service.
     request = models.JSONField()
     every_seconds = models.PositiveIntegerField(null=True, blank=True)

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from contracts.filters import ContractFilters
 from contracts.selectors import contract_search
-from contracts.selectors.search import money
+from contracts.selectors.formatting import money
 from data_processing.events import SAVED_SEARCH_NEWS_TYPE
 
 from .exceptions import SavedSearchNotFound

@@ -11,10 +11,9 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from contracts.responses import MoneyField
 from contracts.selectors.search import CONTRACT_ORDERINGS
-from contracts.serializers import MoneyField
-from data_processing.kinds import job_kind
-from data_processing.models import JobKind
+from data_processing.registry import canonical_kind, job_kind, job_kinds
 
 from .models import RunTrigger
 from .schedules import crontab_fields
@@ -22,9 +21,22 @@ from .schedules import crontab_fields
 MAX_INTERVAL_SECONDS = 31 * 24 * 3600
 
 
+class JobKindField(serializers.CharField):
+    """A registered job kind (or one of its older names), stored under its current name."""
+
+    def to_internal_value(self, data: object) -> str:
+        kind = canonical_kind(super().to_internal_value(data))
+        if kind is None:
+            names = ", ".join(spec.name for spec in job_kinds())
+            raise serializers.ValidationError(f"Unknown job kind; one of {names}.")
+        return kind
+
+
 class SavedSearchWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    kind = serializers.ChoiceField(choices=JobKind.choices)
+    kind = JobKindField(
+        max_length=40, help_text="A job kind, as GET /api/v1/data-processing/kinds/ lists them."
+    )
     request = serializers.JSONField(help_text="The body a submit of this kind takes.")
     every_seconds = serializers.IntegerField(
         required=False, allow_null=True, max_value=MAX_INTERVAL_SECONDS, help_text="Run every N seconds."
@@ -89,7 +101,7 @@ class RunSerializer(serializers.Serializer):
 class SavedSearchSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    kind = serializers.ChoiceField(choices=JobKind.choices)
+    kind = serializers.CharField()
     request = serializers.JSONField()
     every_seconds = serializers.IntegerField(allow_null=True)
     crontab = serializers.CharField()

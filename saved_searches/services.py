@@ -23,7 +23,7 @@ from django.db.models import Count, F, Max, Sum
 from contracts.filters import ContractFilters, filter_contracts
 from contracts.models import Contract
 from data_processing import events, metrics
-from data_processing.kinds import job_kind
+from data_processing.registry import job_kind
 from data_processing.services import job_submit
 
 from .exceptions import SavedSearchLimitReached, SavedSearchNameTaken

@@ -157,3 +157,15 @@ def test_the_admin_shows_beat_entries_and_saved_searches(client, django_user_mod
     assert tasks.status_code == searches.status_code == 200
     assert "saved-search-" in tasks.content.decode()
     assert "Cebu roads" in searches.content.decode()
+
+
+def test_a_kind_is_stored_under_its_registered_name_and_an_unknown_kind_is_refused(alice_client):
+    older_name = create(
+        alice_client, kind="analytics_table", request={"filters": {}, "entity_type": "area"}, name="Areas"
+    )
+    unknown = create(alice_client, kind="horoscope", name="Stars")
+
+    assert older_name.status_code == 201, older_name.json()
+    assert older_name.json()["kind"] == "entity_table"
+    assert unknown.status_code == 400
+    assert "kind" in unknown.json()["errors"]

@@ -217,7 +217,7 @@ function runExport(request) {
 const REQUESTS = {
   search: () => ({ filters: { ...readFilters(), page: 1, page_size: Number(pageSize.value) } }),
   analytics: () => ({ filters: readFilters() }),
-  analytics_table: () => ({
+  entity_table: () => ({
     filters: readFilters(),
     entity_type: entityType.value,
     page: 1,
@@ -230,7 +230,7 @@ const REQUESTS = {
 const ACTIONS = {
   search: () => runSearch(REQUESTS.search()),
   analytics: () => runAnalytics(REQUESTS.analytics()),
-  entities: () => runEntities(REQUESTS.analytics_table()),
+  entities: () => runEntities(REQUESTS.entity_table()),
   export: () => runExport(REQUESTS.export()),
 };
 
@@ -278,6 +278,7 @@ function showNewContracts(search, data) {
 const saved = new SavedSearchesPanel(document.getElementById("saved-panel"), {
   socket,
   announce,
+  kinds: Object.keys(REQUESTS),
   requestFor: (kind) => REQUESTS[kind](),
   onOpen: showJobResult,
   onShowNew: showNewContracts,

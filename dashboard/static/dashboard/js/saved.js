@@ -5,8 +5,7 @@
 
 import { ApiError, NetworkError, UNREACHABLE_MESSAGE, del, get, post, request } from "./api.js";
 import { count, h, timestamp } from "./format.js";
-import { ResultExpired, fetchResult } from "./jobs.js";
-import { KIND_LABELS } from "./myjobs.js";
+import { JOB_KINDS, ResultExpired, fetchResult } from "./jobs.js";
 
 const LIST_URL = "/api/v1/saved-searches/";
 const REFRESH_DELAY_MS = 400;
@@ -94,10 +93,11 @@ function errorText(error) {
 
 export class SavedSearchesPanel {
   /**
-   * `requestFor(kind)` is the body the filters form would submit for a kind; `onOpen(job, data)`
-   * shows a job's result; `onShowNew(search, data)` shows a page of new contracts.
+   * `kinds` are the job kinds the filters form can build a request for, and `requestFor(kind)`
+   * builds it; `onOpen(job, data)` shows a job's result; `onShowNew(search, data)` shows a
+   * page of new contracts.
    */
-  constructor(root, { socket, requestFor, onOpen, onShowNew, announce = () => {} }) {
+  constructor(root, { socket, kinds, requestFor, onOpen, onShowNew, announce = () => {} }) {
     this.root = root;
     this.requestFor = requestFor;
     this.onOpen = onOpen;
@@ -110,6 +110,9 @@ export class SavedSearchesPanel {
     this.editing = null;
     this.refreshTimer = null;
 
+    this.form.querySelector("[data-saved-kind]").replaceChildren(
+      ...kinds.filter((kind) => JOB_KINDS.has(kind)).map((kind) => h("option", { value: kind }, JOB_KINDS.get(kind).label)),
+    );
     this.schedule = scheduleFields("saved-new");
     this.form.querySelector("[data-saved-schedule]").replaceChildren(this.schedule.element);
     this.form.addEventListener("submit", (event) => {
@@ -168,7 +171,7 @@ export class SavedSearchesPanel {
 
   item(search) {
     const run = search.latest_run;
-    const kind = KIND_LABELS[search.kind] || search.kind;
+    const kind = JOB_KINDS.get(search.kind)?.label || search.kind;
     const newCount = run?.new_count || 0;
     const note = h("p", { class: "job-text", "data-saved-note": "" });
     const lines = [
