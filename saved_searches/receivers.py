@@ -1,4 +1,5 @@
-"""What saved searches do when the contracts change: queue the after-import runs."""
+"""What saved searches do when the contracts change (queue the after-import runs) and when
+one is deleted, however (its owner deleted it, or the owner was deleted): drop its beat entry."""
 
 from __future__ import annotations
 
@@ -22,3 +23,13 @@ def queue_runs_after_import(sender: Any, version: int, **kwargs: Any) -> None:
         logger.warning(
             "Could not queue the saved searches after dataset v%s: %s", version, type(exc).__name__
         )
+
+
+def delete_beat_entry(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Receiver of post_delete for SavedSearch: beat must not keep running a deleted search."""
+    if instance.periodic_task_id is not None:
+        from django_celery_beat.models import PeriodicTask
+
+        # delete() on the instance, not the queryset: its signal tells beat the schedule changed.
+        for task in PeriodicTask.objects.filter(id=instance.periodic_task_id):
+            task.delete()

@@ -68,11 +68,9 @@ def saved_search_update(*, saved_search: SavedSearch, **changes: Any) -> SavedSe
 
 @transaction.atomic
 def saved_search_delete(*, saved_search: SavedSearch) -> None:
-    """Delete the search, its runs and its beat entry; the jobs it ran stay in My jobs."""
-    task = saved_search.periodic_task
+    """Delete the search and its runs (receivers.delete_beat_entry drops its beat entry);
+    the jobs it ran stay in My jobs."""
     saved_search.delete()
-    if task is not None:
-        task.delete()
 
 
 def _check_name_free(*, owner: AbstractBaseUser, name: str) -> None:

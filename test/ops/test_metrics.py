@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
 
 from data_processing.models import JobState
+from saved_searches import services
 
 TOKEN = "test-metrics-token"
 
@@ -87,3 +88,15 @@ def test_it_counts_open_websockets_in_the_server_process(client, alice, asgi_ser
     with connect(f"ws://{asgi_server}/ws/tasks/status/?token={alice.auth_token.key}", open_timeout=10):
         wait_until(lambda: open_sockets() == baseline + 1, timeout=10, what="the socket to be counted")
     wait_until(lambda: open_sockets() == baseline, timeout=10, what="the closed socket to be uncounted")
+
+
+@pytest.mark.django_db
+def test_it_counts_saved_search_runs_by_trigger(client, alice):
+    saved = services.saved_search_create(owner=alice, name="All", kind="search", request={"filters": {}})
+    before = scrape(client)
+
+    services.saved_search_run(saved_search_id=saved.id, trigger="manual")
+    after = scrape(client)
+
+    name = "philgeps_saved_search_runs_total"
+    assert value(after, name, trigger="manual") - value(before, name, trigger="manual") == 1

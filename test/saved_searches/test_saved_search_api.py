@@ -169,3 +169,12 @@ def test_a_kind_is_stored_under_its_registered_name_and_an_unknown_kind_is_refus
     assert older_name.json()["kind"] == "entity_table"
     assert unknown.status_code == 400
     assert "kind" in unknown.json()["errors"]
+
+
+def test_deleting_the_owner_deletes_the_beat_entries_of_their_searches(alice, alice_client):
+    saved_id = create(alice_client).json()["id"]
+    assert PeriodicTask.objects.filter(name=f"saved-search-{saved_id}").exists()
+
+    alice.delete()
+
+    assert not PeriodicTask.objects.filter(name=f"saved-search-{saved_id}").exists()
