@@ -65,11 +65,11 @@ _loop_thread = _LoopThread()
 
 def publish_job_update(job: Job) -> None:
     """Push the job's state to its owner's sockets; never fails the caller."""
-    publish_to_user(job.owner_id, job_event(job), about=f"job {job.id}")
+    publish_event(job.owner_id, job_event(job), label=f"job {job.id}")
 
 
-def publish_to_user(user_id: int, message: dict[str, Any], *, about: str) -> None:
-    """Send a message to one user's sockets (its "type" names the consumer's handler)."""
+def publish_event(user_id: int, message: dict[str, Any], *, label: str = "an event") -> None:
+    """Send one channel-layer message to a user's sockets from sync code; never raises."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -81,4 +81,4 @@ def publish_to_user(user_id: int, message: dict[str, Any], *, about: str) -> Non
     except Exception as exc:
         # Pollers still see the state in the database; a missed push only delays a socket.
         future.cancel()
-        logger.warning("Could not publish update of %s: %s", about, type(exc).__name__)
+        logger.warning("Could not publish %s: %s", label, type(exc).__name__)

@@ -110,7 +110,9 @@ def saved_search_run(*, saved_search_id: int, trigger: str) -> SavedSearchRun | 
         _runs_prune(saved_search)
     metrics.SAVED_SEARCH_RUNS.labels(trigger).inc()
     if run.new_count:
-        events.publish_to_user(saved_search.owner_id, run_event(run), about=f"saved search {saved_search.id}")
+        events.publish_event(
+            saved_search.owner_id, run_event(run), label=f"news of saved search {saved_search.id}"
+        )
     return run
 
 
