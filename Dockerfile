@@ -25,6 +25,7 @@ COPY manage.py ./
 COPY config/ config/
 COPY contracts/ contracts/
 COPY data_processing/ data_processing/
+COPY saved_searches/ saved_searches/
 COPY dashboard/ dashboard/
 COPY templates/ templates/
 COPY bin/ bin/

@@ -12,12 +12,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from data_processing.metrics import CountWebsockets  # noqa: E402
 from data_processing.routing import websocket_urlpatterns  # noqa: E402
 from data_processing.ws_auth import websocket_auth_stack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": websocket_auth_stack(URLRouter(websocket_urlpatterns)),
+        "websocket": CountWebsockets(websocket_auth_stack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -10,11 +10,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from config.throttling import ThrottledObtainAuthToken, login_throttled
 from data_processing.health_api import HealthApi
+from data_processing.metrics_api import metrics_view
 
 api_v1 = [
     # The chip endpoints, with the async_mode switch that routes them to jobs when asked.
     path("contracts/", include("data_processing.chip_urls")),
     path("data-processing/", include("data_processing.urls")),
+    path("saved-searches/", include("saved_searches.urls")),
     path("auth/token/", ThrottledObtainAuthToken.as_view(), name="auth-token"),
     path("health/", HealthApi.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -35,6 +37,7 @@ browsable_api_auth = [
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
+    path("metrics", metrics_view, name="metrics"),
     path("accounts/login/", login_throttled(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The browsable API's log-in (what include("rest_framework.urls") defines), throttled.

@@ -102,6 +102,10 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
         """Handler of "task.update" events published by data_processing.events."""
         await self.send_json(event)
 
+    async def saved_search_news(self, event: dict[str, Any]) -> None:
+        """Handler of "saved_search.news" events: a saved search's run found new contracts."""
+        await self.send_json(event)
+
     @database_sync_to_async
     def _own_job(self, task_id: Any) -> Job | None:
         try:

@@ -21,6 +21,8 @@ from .models import Job
 logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "task.update"
+# A saved search's run found contracts its previous run had not seen (saved_searches).
+SAVED_SEARCH_NEWS_TYPE = "saved_search.news"
 PUBLISH_TIMEOUT_SECONDS = 2.0
 
 

@@ -14,6 +14,8 @@ import redis
 from django.conf import settings
 from django_redis import get_redis_connection
 
+from . import metrics
+
 
 def redis_client() -> redis.Redis:
     return get_redis_connection("default")
@@ -21,6 +23,7 @@ def redis_client() -> redis.Redis:
 
 def result_get(cache_key: str) -> Any | None:
     raw = redis_client().get(cache_key)
+    metrics.cache_lookup(hit=raw is not None)
     return None if raw is None else json.loads(raw)
 
 
@@ -30,4 +33,6 @@ def result_set(cache_key: str, data: Any, *, timeout: int | None = None) -> None
 
 
 def result_exists(cache_key: str) -> bool:
-    return bool(redis_client().exists(cache_key))
+    found = bool(redis_client().exists(cache_key))
+    metrics.cache_lookup(hit=found)
+    return found

@@ -24,7 +24,7 @@ from django.utils import timezone
 from contracts.filters import ContractFilters
 from contracts.models import DatasetVersion
 
-from . import events, job_state, result_cache
+from . import events, job_state, metrics, result_cache
 from .cache_keys import cache_key_for, fingerprint_for
 from .exceptions import IdempotencyKeyReused, JobAlreadyFinished
 from .exports import export_directory
@@ -59,6 +59,7 @@ def job_submit(
     """Validate a request and answer it from cache, by joining an identical job, or by queueing one."""
     spec = job_kind(kind)
     params = spec.parse(payload)
+    metrics.JOBS_SUBMITTED.labels(spec.name).inc()
     fingerprint = request_fingerprint(spec, params, owner=owner)
 
     if idempotency_key:
@@ -243,6 +244,7 @@ def job_claim(job_id: str, *, redelivered: bool = False) -> Job | None:
         if Job.objects.filter(id=job_id, state__in=ACTIVE_STATES, attempts__gte=settings.JOB_MAX_ATTEMPTS):
             job_fail(job_id, attempts_exhausted_error())
         return None
+    metrics.job_started(job)
     job_announce(job)
     return job
 
@@ -283,6 +285,7 @@ def job_succeed(job: Job, *, result_file: str = "") -> None:
         if updated:
             job.refresh_from_db()
     if updated:
+        metrics.job_finished(job)
         job_announce(job)
     elif result_file:
         # Cancelled while finishing: still record the file, so the cleanup deletes it.
@@ -298,6 +301,7 @@ def job_fail(job_id: str, error: str) -> None:
         )
         job = Job.objects.get(id=job_id) if updated else None
     if job is not None:
+        metrics.job_finished(job)
         job_announce(job)
 
 

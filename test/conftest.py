@@ -337,3 +337,36 @@ def _fresh_throttles():
     for key in client.scan_iter(f"*{getattr(settings, 'RATELIMIT_CACHE_PREFIX', 'rl:')}*", count=1000):
         client.delete(key)
     yield
+@pytest.fixture
+def beat_process(django_db_setup, django_db_blocker, _clean_redis):
+    """A real beat reading its schedule from the database (django-celery-beat), looking
+    at it every second, as `make run` and docker compose run it."""
+    beat = LiveProcess(
+        "beat",
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "-S",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+            "--max-interval",
+            "1",
+            "-l",
+            "info",
+        ],
+        _child_env(),
+    )
+    yield beat
+    beat.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_metrics_directory():
+    """Start each session's metrics from zero: the files of earlier sessions' processes would
+    otherwise pile up (one set per process ever started) and slow every scrape."""
+    root = Path(settings.METRICS_DIRECTORY)
+    for path in root.glob("*/*.db"):
+        path.unlink(missing_ok=True)

@@ -3,6 +3,8 @@
 Every variable read here is documented in `.env.example`.
 """
 
+import os
+import socket
 from decimal import Decimal
 from pathlib import Path
 
@@ -37,8 +39,10 @@ INSTALLED_APPS = [
     "corsheaders",
     "django_ratelimit",
     "channels",
+    "django_celery_beat",
     "contracts",
     "data_processing",
+    "saved_searches",
     "dashboard",
 ]
 
@@ -206,6 +210,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 # Jobs go to the queue their kind declares (data_processing/kinds.py); the rest go here.
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
+# Beat reads its schedule from the database (django-celery-beat), where saved searches add
+# their own entries; the entries below are copied into it when beat starts.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "recover-lost-jobs": {"task": "data_processing.recover_jobs", "schedule": 60.0},
     "cleanup-expired-jobs": {"task": "data_processing.cleanup_jobs", "schedule": 600.0},
@@ -259,6 +266,30 @@ JOB_EXPORT_MAX_BYTES_PER_USER = env.int("JOB_EXPORT_MAX_BYTES_PER_USER", default
 # re-read too, in case an update could not reach Redis.
 JOB_STATE_CACHE_SECONDS = env.int("JOB_STATE_CACHE_SECONDS", default=3600)
 JOB_STATE_STALE_SECONDS = env.float("JOB_STATE_STALE_SECONDS", default=30.0)
+
+# --- Saved searches ----------------------------------------------------------------------------
+SAVED_SEARCH_MAX_PER_USER = env.int("SAVED_SEARCH_MAX_PER_USER", default=20)
+# The shortest interval a saved search may be scheduled at.
+SAVED_SEARCH_MIN_INTERVAL_SECONDS = env.int("SAVED_SEARCH_MIN_INTERVAL_SECONDS", default=300)
+# After an import: at most this many of one user's saved searches run, one every
+# SAVED_SEARCH_IMPORT_SPACING_SECONDS (plus jitter) across all users.
+SAVED_SEARCH_IMPORT_RUNS_PER_USER = env.int("SAVED_SEARCH_IMPORT_RUNS_PER_USER", default=5)
+SAVED_SEARCH_IMPORT_SPACING_SECONDS = env.float("SAVED_SEARCH_IMPORT_SPACING_SECONDS", default=2.0)
+# Runs kept per saved search (older ones are deleted; their jobs stay in My jobs).
+SAVED_SEARCH_RUNS_KEPT = env.int("SAVED_SEARCH_RUNS_KEPT", default=50)
+
+# --- Metrics ---------------------------------------------------------------------------------------
+# Bearer token that /metrics requires; /metrics answers 404 while it is empty.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Where every process writes its samples (prometheus_client's multiprocess mode), one
+# subdirectory per host so that containers sharing the directory never mix process ids.
+# Empty: each process keeps its own samples and /metrics shows only the one answering.
+METRICS_DIRECTORY = env("METRICS_DIRECTORY", default="")
+if METRICS_DIRECTORY:
+    _process_metrics = Path(METRICS_DIRECTORY) / socket.gethostname()
+    _process_metrics.mkdir(parents=True, exist_ok=True)
+    # Read by prometheus_client when first imported, which is after the settings load.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_process_metrics))
 
 # --- REST framework -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

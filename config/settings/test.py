@@ -1,5 +1,12 @@
 """Test settings: real PostgreSQL, Redis, channel layer and workers (see STYLE.md, Tests)."""
 
+import os
+from pathlib import Path
+
+# Before base reads it: the test process and the workers and servers it starts share one
+# metrics directory, as the processes of a deployment do.
+os.environ.setdefault("METRICS_DIRECTORY", str(Path(__file__).resolve().parents[2] / "var" / "test-metrics"))
+
 from .base import *  # noqa: F403
 from .base import CACHE_OPTIONS, DATABASES, env, statement_timeout_option
 
@@ -39,6 +46,9 @@ CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = REDIS_URL
 JOB_PROGRESS_MIN_INTERVAL = 0.05
 JOB_RETRY_BACKOFF_SECONDS = 0.5
+SAVED_SEARCH_MIN_INTERVAL_SECONDS = 1
+SAVED_SEARCH_IMPORT_SPACING_SECONDS = 0.2
+METRICS_TOKEN = "test-metrics-token"  # noqa: S105 - tests only
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 STATIC_ROOT = None  # as in local settings: served from the apps, never collected
 # Job kinds declared by a test module (dotted paths to a JobKindSpec), so the worker and

@@ -13,6 +13,7 @@ from django.db import transaction
 from contracts.models import Contract, DatasetVersion
 
 from ..services import contracts_vacuum_analyze
+from ..signals import dataset_changed_send
 from .sampling import plan_generation, sample_chunks
 from .writing import ContractWriter, EntityIds, contracts_delete_all
 
@@ -109,6 +110,7 @@ def contracts_generate(
             on_stage=on_stage,
         )
         version = DatasetVersion.bump()
+        dataset_changed_send(version)
     if on_stage:
         on_stage("analyzing")
     contracts_vacuum_analyze()

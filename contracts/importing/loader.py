@@ -27,6 +27,7 @@ from typing import IO
 
 from contracts.models import DatasetVersion
 from contracts.services import contracts_vacuum_analyze
+from contracts.signals import dataset_changed_send
 
 from .columns import MissingColumns
 from .parsing import ContractRecord, ExportReader, ParsedRow, Rejection, UnreadableFile
@@ -135,6 +136,7 @@ def contracts_import(
         # already changed the data that cached results were computed from.
         if run.summary.imported:
             run.summary.dataset_version = DatasetVersion.bump()
+            dataset_changed_send(run.summary.dataset_version)
         if run.summary.imported >= BULK_LOAD_ROWS:
             contracts_vacuum_analyze()
         run.summary.elapsed = time.monotonic() - started

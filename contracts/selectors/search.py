@@ -38,8 +38,15 @@ _SEARCH_COLUMNS = (
 
 
 def contract_search(
-    *, filters: ContractFilters, page: int = 1, page_size: int = 20, ordering: str = "-award_date"
+    *,
+    filters: ContractFilters,
+    page: int = 1,
+    page_size: int = 20,
+    ordering: str = "-award_date",
+    id_range: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
+    """One page of matching contracts; ``id_range=(low, high)`` keeps low < id <= high only
+    (the contracts added between two moments, as a saved search's "new since last run")."""
     field, descending = order_by_clause(ordering, CONTRACT_ORDERINGS)
     total_count, results = columnar_or_database(
         lambda cursor: _search_columnar(cursor, filters, field, descending, page, page_size),
@@ -58,6 +65,8 @@ def _search_database(
     # Ties broken by id in the same direction, so "-award_date" walks the (-award_date, -id)
     # index and paging never shows a row twice.
     matching = filter_contracts(filters)
+    if id_range is not None:
+        matching = matching.filter(id__gt=id_range[0], id__lte=id_range[1])
     total_count = matching.count()
     offset = (page - 1) * page_size
     rows = []

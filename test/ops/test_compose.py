@@ -306,6 +306,41 @@ def test_flower_is_a_monitoring_extra_behind_basic_auth():
     assert "FLOWER_UNAUTHENTICATED" not in flower["environment"]
 
 
+def test_prometheus_is_a_monitoring_extra_scraping_the_backend_with_the_metrics_token():
+    prometheus = services()["prometheus"]
+    config_mount = next(v for v in prometheus["volumes"] if v.endswith(":/etc/prometheus/prometheus.yml:ro"))
+    config = yaml.safe_load((ROOT / config_mount.split(":")[0]).read_text())
+    (job,) = config["scrape_configs"]
+
+    assert prometheus["profiles"] == ["monitoring"]
+    assert prometheus["image"].startswith("prom/prometheus:v")  # pinned, not :latest
+    assert option(prometheus["command"], "--config.file") == "/etc/prometheus/prometheus.yml"
+    assert job["metrics_path"] == "/metrics"
+    assert job["static_configs"][0]["targets"] == ["backend:3200"]
+    assert job["authorization"]["type"] == "Bearer"
+    # The token reaches Prometheus as a secret file, from the variable the backend checks.
+    assert prometheus["secrets"] == ["metrics_token"]
+    assert job["authorization"]["credentials_file"] == "/run/secrets/metrics_token"
+    assert compose()["secrets"]["metrics_token"] == {"environment": "METRICS_TOKEN"}
+    # Django must answer the Host header the scraper sends.
+    hosts = resolve(services()["backend"]["environment"]["DJANGO_ALLOWED_HOSTS"]).split(",")
+    assert "backend" in hosts and "127.0.0.1" in hosts
+
+
+def test_every_app_process_writes_its_metrics_to_the_shared_directory():
+    # The backend's /metrics merges what the workers' processes wrote: same volume, same root.
+    for name in ("backend", "celerybeat", *WORKER_SERVICES):
+        assert services()[name]["environment"]["METRICS_DIRECTORY"] == "/app/var/metrics", name
+        assert "media:/app/var" in services()[name]["volumes"], name
+
+
+def test_beat_reads_its_schedule_from_the_database():
+    assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
+    args = command_of("celerybeat")
+    # A -S or --schedule file on the command line would override or mislead.
+    assert not {"-S", "--scheduler", "-s", "--schedule"} & set(args)
+
+
 def test_only_one_beat_runs():
     beats = [name for name in services() if "beat" in command_of(name)[:4]]
 

@@ -20,6 +20,7 @@ import { jobUrl, rememberedRequest, runJob } from "./jobs.js";
 import { MyJobsPanel } from "./myjobs.js";
 import { JobPanel } from "./panel.js";
 import { fetchTimeRanges, setUpRedFlags } from "./redflags_view.js";
+import { SavedSearchesPanel } from "./saved.js";
 import { renderSearch } from "./search.js";
 import { JobSocket } from "./socket.js";
 import { Tabs } from "./tabs.js";
@@ -278,22 +279,26 @@ function runExport(request, { reveal = false } = {}) {
   });
 }
 
+// The request each kind of job gets from the form: what the buttons submit and what is saved.
+const REQUESTS = {
+  search: () => ({ filters: { ...readFilters(), page: 1, page_size: Number(pageSize.value) } }),
+  analytics: () => ({ filters: readFilters() }),
+  entity_table: () => ({
+    filters: readFilters(),
+    entity_type: entityType.value,
+    page: 1,
+    page_size: Number(pageSize.value),
+    ordering: entityRequest?.entity_type === entityType.value ? entityRequest.ordering : "-total_amount",
+  }),
+  export: () => ({ filters: readFilters() }),
+};
+
 // The form's buttons: each brings its own tab forward.
 const ACTIONS = {
-  search: () => runSearch({ filters: { ...readFilters(), page: 1, page_size: Number(pageSize.value) } }, { reveal: true }),
-  analytics: () => runAnalytics({ filters: readFilters() }, { reveal: true }),
-  entities: () =>
-    runEntities(
-      {
-        filters: readFilters(),
-        entity_type: entityType.value,
-        page: 1,
-        page_size: Number(pageSize.value),
-        ordering: entityRequest?.entity_type === entityType.value ? entityRequest.ordering : "-total_amount",
-      },
-      { reveal: true },
-    ),
-  export: () => runExport({ filters: readFilters() }, { reveal: true }),
+  search: () => runSearch(REQUESTS.search(), { reveal: true }),
+  analytics: () => runAnalytics(REQUESTS.analytics(), { reveal: true }),
+  entities: () => runEntities(REQUESTS.entity_table(), { reveal: true }),
+  export: () => runExport(REQUESTS.export(), { reveal: true }),
   redflags: () => redFlags.runAll(),
 };
 
@@ -328,5 +333,24 @@ function showJobResult(job, data) {
   announce(`Showing the result of an earlier ${job.kind.replace("_", " ")} job.`);
 }
 
+/** The contracts a saved search's latest run found new, in the search panel. */
+function showNewContracts(search, data) {
+  const token = panels.search.begin();
+  panels.search.succeed(token, `${count(data.pagination.total_count)} new in "${search.name}" since its previous run.`);
+  showSearch(data, null);
+  revealPanel(panels.search);
+  announce(`Showing the new contracts of ${search.name}.`);
+}
+
+const saved = new SavedSearchesPanel(document.getElementById("saved-panel"), {
+  socket,
+  announce,
+  kinds: Object.keys(REQUESTS),
+  requestFor: (kind) => REQUESTS[kind](),
+  onOpen: showJobResult,
+  onShowNew: showNewContracts,
+});
+
 for (const button of form.querySelectorAll("[data-action]")) button.disabled = false;
 myJobs.refresh();
+saved.refresh();

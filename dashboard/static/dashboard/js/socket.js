@@ -68,6 +68,8 @@ export class JobSocket extends EventTarget {
     }
     if (message && message.type === "task.update") {
       this.dispatchEvent(new CustomEvent("update", { detail: message }));
+    } else if (message && message.type === "saved_search.news") {
+      this.dispatchEvent(new CustomEvent("saved-search-news", { detail: message }));
     }
   }
 

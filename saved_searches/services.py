@@ -1,0 +1,179 @@
+"""Saved searches: create, edit, delete, run, and queue the runs an import calls for.
+
+A run is an ordinary job of the owner's, submitted through the job service like any other;
+beside it the run records what changed since the previous run (see models.py for why a
+watermark is enough). Runs of one saved search are serialised by a row lock, so a
+scheduled run and an after-import run never both claim the same new contracts.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from decimal import Decimal
+from itertools import chain, zip_longest
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, F, Max, Sum
+
+from contracts.filters import ContractFilters, filter_contracts
+from contracts.models import Contract
+from data_processing import events, metrics
+from data_processing.registry import job_kind
+from data_processing.services import job_submit
+
+from .exceptions import SavedSearchLimitReached, SavedSearchNameTaken
+from .models import RunTrigger, SavedSearch, SavedSearchRun
+from .schedules import periodic_task_sync
+from .selectors import run_event
+
+logger = logging.getLogger(__name__)
+
+EDITABLE_FIELDS = ("name", "kind", "request", "every_seconds", "crontab", "run_after_import")
+
+
+@transaction.atomic
+def saved_search_create(*, owner: AbstractBaseUser, **fields: Any) -> SavedSearch:
+    """Save a validated request under a name, with its schedule (fields: EDITABLE_FIELDS)."""
+    if SavedSearch.objects.filter(owner=owner).count() >= settings.SAVED_SEARCH_MAX_PER_USER:
+        raise SavedSearchLimitReached(
+            f"You have {settings.SAVED_SEARCH_MAX_PER_USER} saved searches, the most allowed; "
+            "delete one first."
+        )
+    _check_name_free(owner=owner, name=fields["name"])
+    saved_search = SavedSearch.objects.create(owner=owner, **_schedule_normalised(fields))
+    periodic_task_sync(saved_search)
+    return saved_search
+
+
+@transaction.atomic
+def saved_search_update(*, saved_search: SavedSearch, **changes: Any) -> SavedSearch:
+    """Change some of EDITABLE_FIELDS; an interval replaces a crontab and the other way round."""
+    if "name" in changes and changes["name"] != saved_search.name:
+        _check_name_free(owner=saved_search.owner, name=changes["name"])
+    if changes.get("every_seconds"):
+        changes["crontab"] = ""
+    elif changes.get("crontab"):
+        changes["every_seconds"] = None
+    for field, value in _schedule_normalised(changes).items():
+        setattr(saved_search, field, value)
+    saved_search.save()
+    periodic_task_sync(saved_search)
+    return saved_search
+
+
+@transaction.atomic
+def saved_search_delete(*, saved_search: SavedSearch) -> None:
+    """Delete the search and its runs (receivers.delete_beat_entry drops its beat entry);
+    the jobs it ran stay in My jobs."""
+    saved_search.delete()
+
+
+def _check_name_free(*, owner: AbstractBaseUser, name: str) -> None:
+    if SavedSearch.objects.filter(owner=owner, name=name).exists():
+        raise SavedSearchNameTaken(
+            "You already have a saved search with this name.", errors={"name": ["Choose another name."]}
+        )
+
+
+def _schedule_normalised(fields: dict[str, Any]) -> dict[str, Any]:
+    fields = {key: value for key, value in fields.items() if key in EDITABLE_FIELDS}
+    if "crontab" in fields:
+        fields["crontab"] = " ".join((fields["crontab"] or "").split())
+    return fields
+
+
+def saved_search_run(*, saved_search_id: int, trigger: str) -> SavedSearchRun | None:
+    """Run a saved search: submit its job and record what changed; None if it was deleted."""
+    with transaction.atomic():
+        saved_search = (
+            SavedSearch.objects.select_for_update(of=("self",))
+            .select_related("owner")
+            .filter(id=saved_search_id)
+            .first()
+        )
+        if saved_search is None:
+            return None
+        params = job_kind(saved_search.kind).parse(saved_search.request)
+        previous = saved_search.runs.order_by("-id").first()
+        changes = run_changes(filters=params["filters"], previous=previous)
+        submission = job_submit(
+            owner=saved_search.owner, kind=saved_search.kind, payload=saved_search.request
+        )
+        run = SavedSearchRun.objects.create(
+            saved_search=saved_search, job=submission.job, trigger=trigger, **changes
+        )
+        _runs_prune(saved_search)
+    metrics.SAVED_SEARCH_RUNS.labels(trigger).inc()
+    if run.new_count:
+        events.publish_event(
+            saved_search.owner_id, run_event(run), label=f"news of saved search {saved_search.id}"
+        )
+    return run
+
+
+def run_changes(*, filters: ContractFilters, previous: SavedSearchRun | None) -> dict[str, Any]:
+    """What a run records: its watermark, the matching count and total, and what changed
+    since the previous run (the new contracts, the change in count and total)."""
+    # Everything is bounded by the watermark, so a contract committed meanwhile is left to
+    # the next run rather than counted by neither.
+    watermark = Contract.objects.aggregate(highest=Max("id"))["highest"] or 0
+    matching = filter_contracts(filters).filter(id__lte=watermark)
+    totals = matching.aggregate(count=Count("id"), total=Sum("amount"))
+    total = totals["total"] or Decimal("0")
+    if previous is None:
+        return {"contract_watermark": watermark, "matched_count": totals["count"], "total_amount": total}
+    return {
+        "contract_watermark": watermark,
+        "since_watermark": previous.contract_watermark,
+        "matched_count": totals["count"],
+        "total_amount": total,
+        "new_count": matching.filter(id__gt=previous.contract_watermark).count(),
+        "count_change": totals["count"] - previous.matched_count,
+        "total_change": total - previous.total_amount,
+    }
+
+
+def _runs_prune(saved_search: SavedSearch) -> None:
+    """Keep the newest SAVED_SEARCH_RUNS_KEPT runs: a saved search's history stays bounded."""
+    stale = saved_search.runs.order_by("-id").values_list("id", flat=True)[settings.SAVED_SEARCH_RUNS_KEPT :]
+    SavedSearchRun.objects.filter(id__in=list(stale)).delete()
+
+
+def saved_searches_after_import() -> list[int]:
+    """The saved searches to run after an import, in the order to queue them.
+
+    At most SAVED_SEARCH_IMPORT_RUNS_PER_USER per user (those that ran longest ago first),
+    taken in turns across users so that one user with many never delays the others.
+    """
+    searches = (
+        SavedSearch.objects.filter(run_after_import=True)
+        .annotate(last_run=Max("runs__created_at"))
+        .order_by("owner_id", F("last_run").asc(nulls_first=True), "id")
+        .values_list("id", "owner_id")
+    )
+    per_user: dict[int, list[int]] = defaultdict(list)
+    for search_id, owner_id in searches.iterator():
+        if len(per_user[owner_id]) < settings.SAVED_SEARCH_IMPORT_RUNS_PER_USER:
+            per_user[owner_id].append(search_id)
+    turns = zip_longest(*per_user.values())
+    return [search_id for search_id in chain.from_iterable(turns) if search_id is not None]
+
+
+def saved_searches_queue_after_import() -> int:
+    """Queue the after-import runs spread out in time (one every SPACING seconds, jittered)."""
+    from .tasks import run_saved_search_task
+
+    spacing = settings.SAVED_SEARCH_IMPORT_SPACING_SECONDS
+    queued = 0
+    for position, search_id in enumerate(saved_searches_after_import()):
+        countdown = position * spacing + random.uniform(0, spacing)
+        run_saved_search_task.apply_async(
+            args=[search_id], kwargs={"trigger": RunTrigger.IMPORT}, countdown=countdown
+        )
+        queued += 1
+    return queued

@@ -1,0 +1,40 @@
+"""Celery tasks of saved searches: thin wrappers that take ids and call the services.
+
+Beat's entries (one per scheduled saved search) name ``saved_searches.run``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from rest_framework.exceptions import ValidationError
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="saved_searches.run",
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=2,
+)
+def run_saved_search_task(saved_search_id: int, trigger: str = "schedule") -> int | None:
+    """Run one saved search; returns the run's id (None when the search was deleted)."""
+    try:
+        run = services.saved_search_run(saved_search_id=saved_search_id, trigger=trigger)
+    except ValidationError:
+        # Saved by an older release and no longer valid: retrying cannot help.
+        logger.warning("Saved search %s no longer validates; not run", saved_search_id)
+        return None
+    return run.id if run else None
+
+
+@shared_task(name="saved_searches.queue_after_import", ignore_result=True)
+def queue_after_import_task() -> int:
+    """Fan out the after-import runs from a worker, not from the importing process."""
+    return services.saved_searches_queue_after_import()

@@ -1,0 +1,119 @@
+#!/usr/bin/env python
+"""What a saved-search run adds to its job: the bookkeeping of "what changed" on 1,000,000
+generated contracts (PostgreSQL), beside the search and analytics queries the job itself runs.
+
+Not a test: a benchmark that prints figures. It creates (once) the database
+`philgeps_bench_saved`, generates the contracts into it, then times, in this process and for
+a handful of filter sets, a run's bookkeeping (`saved_searches.services.run_changes`: the id
+watermark, the matching count and total, the count of contracts new since a previous run
+whose watermark is 1,000 contracts back) against the search page and the analytics
+aggregates of the same filters, measured in the same run.
+
+    .venv/bin/python test/bench_saved_search_run.py [--rows N] [--samples N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+from bench_chip_endpoints import FILTER_SETS, percentile  # this script's folder is on sys.path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = "postgres://postgres@127.0.0.1:5432"
+DATABASE = "philgeps_bench_saved"
+NEW_SINCE_PREVIOUS_RUN = 1_000
+
+
+def ensure_database(rows: int, env: dict[str, str]) -> None:
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():
+            conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    with psycopg.connect(f"{PG}/{DATABASE}") as conn:
+        have = conn.execute("SELECT count(*) FROM contracts_contract").fetchone()[0]
+    if have != rows:
+        print(f"Generating {rows:,} contracts into {DATABASE} (have {have:,})…", flush=True)
+        command = [
+            *manage,
+            "generate_contracts",
+            "--count",
+            str(rows),
+            "--seed",
+            "42",
+            "--replace",
+            "--no-progress",
+        ]
+        subprocess.run(command, cwd=ROOT, env=env, check=True)
+
+
+def timed(call: Callable[[], object], samples: int) -> list[float]:
+    call()  # warm the caches and the plan
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=15)
+    args = parser.parse_args()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DATABASE_URL": f"{PG}/{DATABASE}",
+        "METRICS_DIRECTORY": "",
+    }
+    ensure_database(args.rows, env)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db.models import Max
+
+    from contracts.models import Contract
+    from contracts.selectors import contract_aggregates, contract_search
+    from contracts.serializers import ChipSearchRequestSerializer
+    from saved_searches.models import SavedSearchRun
+    from saved_searches.services import run_changes
+
+    highest = Contract.objects.aggregate(highest=Max("id"))["highest"]
+    previous = SavedSearchRun(
+        contract_watermark=highest - NEW_SINCE_PREVIOUS_RUN, matched_count=0, total_amount=0
+    )
+    print(f"{args.rows:,} contracts; {args.samples} samples each; times in ms (median / p90)\n")
+    print(f"{'filters':<18}{'search page':>16}{'analytics':>16}{'run bookkeeping':>20}{'new':>8}")
+    for name, chips in FILTER_SETS.items():
+        serializer = ChipSearchRequestSerializer(data={"filters": chips})
+        serializer.is_valid(raise_exception=True)
+        filters = serializer.validated_data["filters"]
+        search = timed(lambda filters=filters: contract_search(filters=filters), args.samples)
+        analytics = timed(
+            lambda filters=filters: contract_aggregates(filters=filters), max(3, args.samples // 3)
+        )
+        bookkeeping = timed(
+            lambda filters=filters: run_changes(filters=filters, previous=previous), args.samples
+        )
+        new = run_changes(filters=filters, previous=previous)["new_count"]
+        cells = [
+            f"{statistics.median(t):7.1f} / {percentile(t, 90):6.1f}"
+            for t in (search, analytics, bookkeeping)
+        ]
+        print(f"{name:<18}{cells[0]:>16}{cells[1]:>16}{cells[2]:>20}{new:>8,}")
+
+
+if __name__ == "__main__":
+    main()

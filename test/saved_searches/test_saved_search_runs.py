@@ -1,0 +1,155 @@
+"""Saved searches running for real: through beat's database scheduler, and after an import,
+each run an ordinary job, with exactly the new contracts and a websocket event for the owner."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import pytest
+from django_celery_beat.models import PeriodicTask
+from job_helpers import wait_for_state, wait_until
+from websockets.sync.client import connect
+
+from contracts.importing.loader import contracts_import
+from contracts.models import Contract
+from data_processing.models import JobState
+from saved_searches import services
+from saved_searches.models import RunTrigger, SavedSearchRun
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("celery_worker_process")]
+
+CEBU_ROADS = {"filters": {"keywords": ["road"], "areas": ["Cebu"]}}
+
+
+def open_socket(address: str, token: str):
+    return connect(f"ws://{address}/ws/tasks/status/?token={token}", open_timeout=10)
+
+
+def messages_of_type(ws, kind: str, *, seconds: float) -> list[dict]:
+    """Every message of one type that arrives within the time given."""
+    found = []
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            message = json.loads(ws.recv(timeout=left))
+        except TimeoutError:
+            break
+        if message.get("type") == kind:
+            found.append(message)
+    return found
+
+
+@pytest.fixture
+def cebu_contracts(live_db, make_contract):
+    make_contract(reference_id="OLD-1", title="Concreting of barangay road", area="Cebu", amount=1000)
+    make_contract(reference_id="OLD-2", title="Office paper", area="Cebu", amount=500)
+    make_contract(reference_id="OLD-3", title="Road widening", area="Metro Manila", amount=700)
+
+
+def test_a_schedule_fires_through_beat_and_runs_a_job(alice, cebu_contracts, beat_process):
+    saved = services.saved_search_create(
+        owner=alice, name="Cebu roads", kind="search", request=CEBU_ROADS, every_seconds=2
+    )
+
+    run = wait_until(
+        lambda: SavedSearchRun.objects.filter(saved_search=saved, trigger=RunTrigger.SCHEDULE).first(),
+        timeout=60,
+        what="beat to run the saved search",
+    )
+    job = wait_for_state(str(run.job_id), JobState.SUCCESS)
+    assert job.owner == alice and job.kind == "search" and job.params == CEBU_ROADS
+    assert run.matched_count == 1 and run.total_amount == 1000
+    assert f"saved-search-{saved.id}" in beat_process.output()
+    # The entries of CELERY_BEAT_SCHEDULE live on beside the saved searches' own.
+    assert PeriodicTask.objects.filter(name="recover-lost-jobs", task="data_processing.recover_jobs").exists()
+
+
+def test_an_import_reports_exactly_the_new_matching_contracts_to_their_owner_only(
+    alice, bob, alice_client, cebu_contracts, asgi_server, export_csv
+):
+    saved = services.saved_search_create(
+        owner=alice, name="Cebu roads", kind="search", request=CEBU_ROADS, run_after_import=True
+    )
+    first = services.saved_search_run(saved_search_id=saved.id, trigger=RunTrigger.MANUAL)
+    assert (first.matched_count, first.new_count, first.since_watermark) == (1, 0, None)
+
+    with (
+        open_socket(asgi_server, alice.auth_token.key) as alice_ws,
+        open_socket(asgi_server, bob.auth_token.key) as bob_ws,
+    ):
+        export = export_csv(
+            [
+                {
+                    "ref": "NEW-1",
+                    "title": "Construction of farm-to-market road",
+                    "area": "Cebu",
+                    "amount": "250000",
+                },
+                {"ref": "NEW-2", "title": "Road repair, phase 2", "area": "Cebu", "amount": "125000.50"},
+                {"ref": "NEW-3", "title": "Road repair, phase 3", "area": "Metro Manila", "amount": "99"},
+                {"ref": "NEW-4", "title": "Laptops", "area": "Cebu", "amount": "40000"},
+            ]
+        )
+        summary = contracts_import(io.BytesIO(export))
+        assert summary.imported == 4
+
+        run = wait_until(
+            lambda: SavedSearchRun.objects.filter(saved_search=saved, trigger=RunTrigger.IMPORT).first(),
+            timeout=60,
+            what="the after-import run",
+        )
+        alice_news = messages_of_type(alice_ws, "saved_search.news", seconds=10)
+        bob_news = messages_of_type(bob_ws, "saved_search.news", seconds=2)
+
+    assert run.new_count == 2
+    assert (run.matched_count, run.count_change) == (3, 2)
+    assert str(run.total_change) == "375000.50"
+    new_page = alice_client.get(
+        f"/api/v1/saved-searches/{saved.id}/runs/{run.id}/new-contracts/", {"ordering": "reference_id"}
+    ).json()
+    assert [row["reference_id"] for row in new_page["results"]] == ["NEW-1", "NEW-2"]
+    assert new_page["pagination"]["total_count"] == 2
+
+    assert [(m["saved_search_id"], m["run_id"], m["new_count"]) for m in alice_news] == [
+        (saved.id, run.id, 2)
+    ]
+    assert bob_news == []
+
+    # The run is an ordinary job of Alice's, in My jobs, and the saved search reports it.
+    job = wait_for_state(str(run.job_id), JobState.SUCCESS)
+    assert job.owner == alice
+    listed = alice_client.get("/api/v1/data-processing/tasks/").json()
+    assert str(job.id) in [j["task_id"] for j in listed["results"]]
+    detail = alice_client.get(f"/api/v1/saved-searches/{saved.id}/").json()
+    assert detail["latest_run"]["id"] == run.id
+    assert detail["latest_run"]["new_count"] == 2
+    assert detail["latest_run"]["job_state"] == JobState.SUCCESS
+    assert detail["last_run"] is not None
+    assert Contract.objects.filter(reference_id__startswith="NEW-").count() == 4
+
+
+def test_after_an_import_runs_are_bounded_per_user_and_taken_in_turns(alice, bob, live_db, settings):
+    settings.SAVED_SEARCH_IMPORT_RUNS_PER_USER = 2
+    alices = [
+        services.saved_search_create(
+            owner=alice, name=f"A{i}", kind="search", request={"filters": {}}, run_after_import=True
+        ).id
+        for i in range(4)
+    ]
+    bobs = [
+        services.saved_search_create(
+            owner=bob, name=f"B{i}", kind="search", request={"filters": {}}, run_after_import=True
+        ).id
+        for i in range(2)
+    ]
+    services.saved_search_create(owner=bob, name="not after imports", kind="search", request={"filters": {}})
+
+    order = services.saved_searches_after_import()
+
+    assert len(order) == 4
+    assert sorted(order) == sorted(alices[:2] + bobs)
+    # In turns: never two of one user's searches before every user has had one.
+    owners = ["a" if search_id in alices else "b" for search_id in order]
+    assert owners in (["a", "b", "a", "b"], ["b", "a", "b", "a"])
