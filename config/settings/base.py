@@ -160,9 +160,9 @@ CACHES = {
         "OPTIONS": CACHE_OPTIONS,
     }
 }
-# How long a job's result stays in the cache; the job record itself lives on.
 # How long Celery keeps a task's own result; only the maintenance tasks store one.
 CELERY_RESULT_EXPIRES = env.int("CELERY_RESULT_EXPIRES", default=1800)
+# How long a job's result stays in the cache; the job record itself lives on.
 RESULT_CACHE_TIMEOUT = env.int("RESULT_CACHE_TIMEOUT", default=CELERY_RESULT_EXPIRES)
 
 CHANNEL_LAYERS = {

@@ -48,10 +48,15 @@ def contract_search(
     """One page of matching contracts; ``id_range=(low, high)`` keeps low < id <= high only
     (the contracts added between two moments, as a saved search's "new since last run")."""
     field, descending = order_by_clause(ordering, CONTRACT_ORDERINGS)
-    total_count, results = columnar_or_database(
-        lambda cursor: _search_columnar(cursor, filters, field, descending, page, page_size),
-        lambda: _search_database(filters, field, descending, page, page_size),
-    )
+    if id_range is not None:
+        # A narrow id range is a primary-key range scan in the database; the snapshot may
+        # not hold the newest rows yet.
+        total_count, results = _search_database(filters, field, descending, page, page_size, id_range)
+    else:
+        total_count, results = columnar_or_database(
+            lambda cursor: _search_columnar(cursor, filters, field, descending, page, page_size),
+            lambda: _search_database(filters, field, descending, page, page_size),
+        )
     return {
         "results": results,
         "pagination": pagination(page=page, page_size=page_size, total_count=total_count),
@@ -59,7 +64,12 @@ def contract_search(
 
 
 def _search_database(
-    filters: ContractFilters, field: str, descending: bool, page: int, page_size: int
+    filters: ContractFilters,
+    field: str,
+    descending: bool,
+    page: int,
+    page_size: int,
+    id_range: tuple[int, int] | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     sign = "-" if descending else ""
     # Ties broken by id in the same direction, so "-award_date" walks the (-award_date, -id)

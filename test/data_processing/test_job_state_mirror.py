@@ -237,6 +237,8 @@ def private_redis(settings) -> Iterator[PrivateRedis]:
     server = PrivateRedis()
     server.start()
     settings.REDIS_URL = server.url
+    # A new CACHES value makes Django build a new cache (and django-redis a pool for this URL).
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": server.url}}
     _forget_clients()
     yield server
     server.stop()
@@ -244,8 +246,8 @@ def private_redis(settings) -> Iterator[PrivateRedis]:
 
 
 def _forget_clients() -> None:
-    result_cache.redis_client.cache_clear()
     job_state._write_script.cache_clear()
+    job_state._clients.clear()
 
 
 def test_a_redis_restart_never_turns_a_known_job_into_a_404(alice, alice_client, private_redis):
