@@ -2,9 +2,8 @@
 
 An analysis writes its SQL once, against a ``Dialect`` (placeholder, modulo and integer
 division) and a relation of the matching contracts with a ``cents`` column (integer
-centavos) and the foreign keys it asks for; ``on_matching_rows`` runs it on the engine that
-holds the rows (the database; a columnar engine would be one more ``MatchingRows``), so
-callers never know which one answered.
+centavos) and the foreign keys it asks for; ``on_matching_rows`` runs it on the columnar
+snapshot when one is at hand, else on the database, so callers never know which answered.
 """
 
 from __future__ import annotations
@@ -13,10 +12,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import duckdb
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min
 
+from ..columnar import columnar_or_database
+from ..columnar.sql import filtered_relation
 from ..filters import ContractFilters, filter_contracts
 
 T = TypeVar("T")
@@ -33,6 +35,8 @@ class Dialect:
 
 # Django's cursor takes %s placeholders, so a literal % is written %%.
 DATABASE = Dialect(param="%s", mod="%%", div="/")
+# DuckDB's / divides exactly (to a double); // is integer division.
+COLUMNAR = Dialect(param="?", mod="%", div="//")
 
 # An analysis's SQL for (dialect, relation): the statement and the parameters that come
 # before the relation in it.
@@ -91,9 +95,34 @@ class DatabaseRows(MatchingRows):
         return (None if lo is None else int(lo * 100), None if hi is None else int(hi * 100))
 
 
+class ColumnarRows(MatchingRows):
+    """The matching rows of the columnar snapshot: the whole table, or a temporary table of
+    this cursor's matches (so an analysis's two statements scan only them)."""
+
+    dialect = COLUMNAR
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, filters: ContractFilters) -> None:
+        self.cursor = cursor
+        self.relation = filtered_relation(cursor, filters)
+
+    def rows(self, build: SqlBuilder, *columns: str) -> list[dict[str, Any]]:
+        sql, params = build(self.dialect, self.relation)
+        result = self.cursor.execute(sql, params)
+        names = [column[0] for column in result.description]
+        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+    def amount_bounds(self, *, positive: bool = False) -> tuple[int | None, int | None]:
+        where = " WHERE cents > 0" if positive else ""
+        lo, hi = self.cursor.execute(f"SELECT MIN(cents), MAX(cents) FROM {self.relation}{where}").fetchone()
+        return lo, hi
+
+
 def on_matching_rows(filters: ContractFilters, analysis: Callable[[MatchingRows], T]) -> T:
-    """Run ``analysis`` on the contracts the chips select."""
-    return analysis(DatabaseRows(filters))
+    """Run ``analysis`` on the contracts the chips select, columnar snapshot first."""
+    return columnar_or_database(
+        lambda cursor: analysis(ColumnarRows(cursor, filters)),
+        lambda: analysis(DatabaseRows(filters)),
+    )
 
 
 def fetch_rows(sql: str, params: Iterable[Any]) -> list[dict[str, Any]]:
