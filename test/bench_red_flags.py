@@ -2,11 +2,13 @@
 """Time of each red-flag and drill-down analysis on 1,000,000 generated contracts.
 
 Not a test: a benchmark that prints figures. It creates (once) the database
-`bench_redflags`, generates 1M contracts into it, and calls each selector in-process (no
-HTTP) for the chip endpoints' benchmark filter sets. The baseline, measured in the same
-run, is the plain count of the matching rows (`filter_contracts(filters).count()`).
+`bench_redflags`, generates 1M contracts into it, builds their columnar snapshot, and calls
+each selector in-process (no HTTP) for the chip endpoints' benchmark filter sets, on each
+engine (the columnar snapshot, then the database with the snapshot switched off). The
+baseline, measured in the same run, is the database's plain count of the matching rows
+(`filter_contracts(filters).count()`).
 
-    .venv/bin/python test/bench_red_flags.py [--rows N] [--samples N]
+    .venv/bin/python test/bench_red_flags.py [--rows N] [--samples N] [--engines columnar,database]
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--database", default="bench_redflags")
+    parser.add_argument("--engines", default="columnar,database", help="columnar,database")
     args = parser.parse_args()
 
     env = {
@@ -54,12 +57,18 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.test import override_settings
+
+    from contracts.columnar import build_snapshot
     from contracts.filters import filter_contracts
     from contracts.selectors.drilldown import related_entities
     from contracts.selectors.red_flags import benford, rounding, value_distribution
     from contracts.selectors.treemap import value_treemap
     from contracts.serializers import FiltersSerializer
 
+    started = time.perf_counter()
+    build_snapshot()
+    print(f"columnar snapshot ready in {time.perf_counter() - started:.1f} s")
     contractor = contractor_near(args.database, 150)  # a contractor of about 150 contracts
     filter_sets = {**FILTER_SETS, "one contractor": {"contractors": [contractor]}}
     analyses: dict[str, Callable[..., object]] = {
@@ -68,12 +77,12 @@ def main() -> None:
         "benford": lambda f: benford(filters=f),
         "rounding": lambda f: rounding(filters=f),
         "value_treemap": lambda f: value_treemap(filters=f),
-        "related_entities": lambda f: related_entities(
+        "related_entities (database only)": lambda f: related_entities(
             filters=f, dimension="contractor", name=contractor, target="organization"
         ),
     }
     print(f"\n{args.rows:,} contracts; {args.samples} calls per row; times in ms\n")
-    print(f"{'analysis':<36}{'filters':<17}{'median':>9}{'p90':>9}{'p99':>9}{'x baseline':>12}")
+    print(f"{'analysis':<36}{'filters':<17}{'engine':<10}{'median':>9}{'p90':>9}{'p99':>9}{'x baseline':>12}")
     for name, chips in filter_sets.items():
         serializer = FiltersSerializer(data=chips)
         serializer.is_valid(raise_exception=True)
@@ -81,17 +90,19 @@ def main() -> None:
         baseline = timed(lambda chosen=chosen: filter_contracts(chosen).count(), args.samples)
         base = statistics.median(baseline)
         print(
-            f"{'baseline: count(*)':<36}{name:<17}{base:>9.1f}"
+            f"{'baseline: count(*)':<36}{name:<17}{'database':<10}{base:>9.1f}"
             f"{percentile(baseline, 90):>9.1f}{percentile(baseline, 99):>9.1f}{1:>12.1f}"
         )
-        for label, run in analyses.items():
-            samples = timed(lambda run=run, chosen=chosen: run(chosen), args.samples)
-            median = statistics.median(samples)
-            print(
-                f"{label:<36}{name:<17}{median:>9.1f}{percentile(samples, 90):>9.1f}"
-                f"{percentile(samples, 99):>9.1f}{median / base:>12.1f}",
-                flush=True,
-            )
+        for engine in args.engines.split(","):
+            with override_settings(COLUMNAR_ENABLED=engine == "columnar"):
+                for label, run in analyses.items():
+                    samples = timed(lambda run=run, chosen=chosen: run(chosen), args.samples)
+                    median = statistics.median(samples)
+                    print(
+                        f"{label:<36}{name:<17}{engine:<10}{median:>9.1f}{percentile(samples, 90):>9.1f}"
+                        f"{percentile(samples, 99):>9.1f}{median / base:>12.1f}",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":
