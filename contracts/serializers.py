@@ -17,6 +17,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .entities import ENTITIES
 from .filters import ContractFilters, DateRange
 from .selectors import CONTRACT_ORDERINGS, ENTITY_ORDERINGS, ENTITY_TYPES, OPTION_FIELDS
 
@@ -264,15 +265,15 @@ class FiltersSerializer(StrictSerializer):
     """The filter chips (contracts.filters). Validates to a ContractFilters; the paging values that
     travel inside ``filters`` are left on ``self.paging`` for the enclosing request."""
 
-    contractors = _names_field()
-    areas = _names_field()
-    organizations = _names_field()
-    business_categories = _names_field()
+    # One list of names per entity (contracts/entities.py), added in get_fields.
     keywords = _names_field()
     time_ranges = BoundedListField(child=TimeRangeField(), max_length=MAX_LIST_ITEMS, required=False)
     value_range = ValueRangeSerializer(required=False)
     page = StrictIntegerField(min_value=1, max_value=MAX_PAGE, required=False)
     page_size = StrictIntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {**{entity.chip: _names_field() for entity in ENTITIES}, **super().get_fields()}
 
     def to_internal_value(self, data: Any) -> ContractFilters:  # type: ignore[override]
         values = super().to_internal_value(data)
@@ -286,10 +287,7 @@ class FiltersSerializer(StrictSerializer):
 
     def to_representation(self, instance: ContractFilters) -> dict[str, Any]:
         return {
-            "contractors": list(instance.contractors),
-            "areas": list(instance.areas),
-            "organizations": list(instance.organizations),
-            "business_categories": list(instance.business_categories),
+            **{entity.chip: list(getattr(instance, entity.chip)) for entity in ENTITIES},
             "keywords": list(instance.keywords),
             "time_ranges": [TimeRangeField().to_representation(r) for r in instance.time_ranges],
             "value_range": {
