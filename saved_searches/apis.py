@@ -6,11 +6,13 @@ is scoped to the caller: another user's saved search answers 404 like an unknown
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.errors import ErrorResponseSerializer
 from contracts.responses import ContractSearchResponseSerializer
 from data_processing.apis import JobPagination, JobSubmitThrottle
 from data_processing.registry import job_kind
@@ -29,7 +31,13 @@ _NOT_FOUND = OpenApiResponse(description="No saved search of yours has this id."
 
 
 class SavedSearchListApi(APIView):
-    @extend_schema(responses=SavedSearchSerializer(many=True), summary="Your saved searches")
+    @extend_schema(
+        responses=inline_serializer(
+            "SavedSearchList",
+            {"count": serializers.IntegerField(), "results": SavedSearchSerializer(many=True)},
+        ),
+        summary="Your saved searches",
+    )
     def get(self, request: Request) -> Response:
         searches = list(selectors.saved_search_list_for_owner(owner=request.user))
         return Response({"count": len(searches), "results": selectors.saved_searches_detail(searches)})
@@ -92,7 +100,14 @@ class SavedSearchRunNowApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={202: OpenApiResponse(description='{"status": "queued"}'), 404: _NOT_FOUND},
+        responses={
+            202: OpenApiResponse(description='{"status": "queued"}'),
+            404: _NOT_FOUND,
+            # Runs share the submit throttle: a run is a job submission.
+            429: OpenApiResponse(
+                ErrorResponseSerializer, description="Too many submissions; see Retry-After."
+            ),
+        },
         summary="Run a saved search now (its run and job appear in its runs and My jobs)",
     )
     def post(self, request: Request, saved_search_id: int) -> Response:
@@ -104,6 +119,9 @@ class SavedSearchRunNowApi(APIView):
 
 
 class SavedSearchRunListApi(APIView):
+    # Declared on the view so the schema documents the paginated envelope it answers with.
+    pagination_class = JobPagination
+
     @extend_schema(
         parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
         responses={200: RunSerializer(many=True), 404: _NOT_FOUND},
@@ -113,7 +131,7 @@ class SavedSearchRunListApi(APIView):
         saved_search = selectors.saved_search_get_for_owner(
             owner=request.user, saved_search_id=saved_search_id
         )
-        paginator = JobPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(saved_search.runs.select_related("job"), request, view=self)
         return paginator.get_paginated_response([selectors.run_detail(run) for run in page])
 
