@@ -337,6 +337,8 @@ def _fresh_throttles():
     for key in client.scan_iter(f"*{getattr(settings, 'RATELIMIT_CACHE_PREFIX', 'rl:')}*", count=1000):
         client.delete(key)
     yield
+
+
 @pytest.fixture
 def beat_process(django_db_setup, django_db_blocker, _clean_redis):
     """A real beat reading its schedule from the database (django-celery-beat), looking
