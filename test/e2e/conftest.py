@@ -125,6 +125,10 @@ def _new_page(browser, base_url: str, viewport: dict[str, int]):
     page = context.new_page()
     page.errors = []  # uncaught exceptions in the page: each test ends by checking there were none
     page.on("pageerror", lambda error: page.errors.append(str(error)))
+    # Errors the page logs (a failed module import, a refused request): tests whose requests
+    # should all succeed assert there were none (an API's 4xx is logged too, so not all can).
+    page.console_errors = []
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
     return context, page
 
 

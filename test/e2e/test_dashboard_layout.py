@@ -9,7 +9,15 @@ import re
 from decimal import Decimal
 
 import pytest
-from dashboard_page import add_keyword, assert_no_page_errors, log_in, open_tab, panel, tab
+from dashboard_page import (
+    add_keyword,
+    assert_no_errors_at_all,
+    assert_no_page_errors,
+    log_in,
+    open_tab,
+    panel,
+    tab,
+)
 from job_helpers import wait_for_blocked_worker
 
 from contracts.models import Area, BusinessCategory, Contract, Contractor, Organization
@@ -31,6 +39,8 @@ ACTIONS = (
     ("Entity table", "Entity table", "table[data-results=entities]"),
     ("Export", "Export", "a[data-download]"),
 )
+# Every button of the action bar (Red flags runs four jobs at once: see test_red_flags.py).
+ACTION_BUTTONS = (*(button for button, _, _ in ACTIONS), "Red flags")
 # A title as procurement titles often are: one long run without spaces.
 SLASHED_TITLE = "SUPPLY/DELIVERY/INSTALLATION/TESTING/COMMISSIONING/OF/SOLAR-POWERED/STREETLIGHTS/PHASE-II"
 LONG_TITLE = (
@@ -102,13 +112,11 @@ def costly_contracts(live_db) -> None:
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_the_four_actions_are_on_screen_without_scrolling_and_there_is_a_favicon(
-    open_page, alice, viewport, shot
-):
+def test_the_actions_are_on_screen_without_scrolling_and_there_is_a_favicon(open_page, alice, viewport, shot):
     page = open_page(viewport)
     log_in(page)
     assert page.evaluate("window.scrollY") == 0
-    for name, _, _ in ACTIONS:
+    for name in ACTION_BUTTONS:
         button = page.get_by_role("button", name=name, exact=True)
         box = button.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (name, box)
@@ -127,7 +135,7 @@ def test_the_four_actions_are_on_screen_without_scrolling_and_there_is_a_favicon
     favicon = page.request.get("/favicon.ico", max_redirects=1)
     assert favicon.status == 200
     assert favicon.body() == icon.body()
-    assert_no_page_errors(page)
+    assert_no_errors_at_all(page)
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -154,7 +162,7 @@ def test_each_action_brings_its_own_answer_into_view_with_focus_on_it(
         shot(
             page, f"pressed-{button.lower().replace(' ', '-')}-{'phone' if viewport is PHONE else 'desktop'}"
         )
-    assert_no_page_errors(page)
+    assert_no_errors_at_all(page)
 
 
 def test_showing_an_earlier_result_from_my_jobs_brings_its_tab_forward(page, alice, dataset):
@@ -184,23 +192,32 @@ def test_the_tabs_follow_the_arrow_keys(page, alice):
     expect(panel(page, "Analytics")).to_be_visible()
     expect(panel(page, "Search results")).to_have_count(0)
     page.keyboard.press("End")
-    expect(tab(page, "My jobs")).to_be_focused()
-    expect(panel(page, "My jobs")).to_be_visible()
+    expect(tab(page, "Saved searches")).to_be_focused()
+    expect(panel(page, "Saved searches")).to_be_visible()
     page.keyboard.press("ArrowRight")  # wraps round
     expect(tab(page, "Search results")).to_be_focused()
     page.keyboard.press("ArrowLeft")
+    expect(tab(page, "Saved searches")).to_be_focused()
+    page.keyboard.press("ArrowLeft")
     expect(tab(page, "My jobs")).to_be_focused()
+    expect(panel(page, "My jobs")).to_be_visible()
     page.keyboard.press("Home")
     expect(tab(page, "Search results")).to_have_attribute("aria-selected", "true")
-    # Only the selected tab is in the Tab order.
-    assert page.get_by_role("tab").evaluate_all("(tabs) => tabs.map((t) => t.tabIndex)") == [
-        0,
-        -1,
-        -1,
-        -1,
-        -1,
+    # The answers' tabs in the order of the action bar, then My jobs and Saved searches.
+    tabs = page.get_by_role("tab")
+    assert [re.sub(r" \(.*\)$", "", name) for name in tabs.all_inner_texts()] == [
+        "Search results",
+        "Analytics",
+        "Entity table",
+        "Export",
+        "Red flags",
+        "Drill-down",
+        "My jobs",
+        "Saved searches",
     ]
-    assert_no_page_errors(page)
+    # Only the selected tab is in the Tab order.
+    assert tabs.evaluate_all("(tabs) => tabs.map((t) => t.tabIndex)") == [0] + [-1] * 7
+    assert_no_errors_at_all(page)
 
 
 def test_a_cancelled_export_offers_no_download_of_the_previous_export(page, alice, dataset, table_lock, shot):

@@ -1,12 +1,14 @@
 """The "Red flags" view, the treemap and the drill-down in a real browser, against the real
 stack (uvicorn, a Celery worker, PostgreSQL): each analysis runs as a job and is drawn with
-its caption; any entity opens its drill-down; the time pickers offer only years with data."""
+its caption in the Red flags tab; any entity opens the Drill-down tab; the time pickers offer
+only years with data."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from dashboard_page import assert_no_errors_at_all, panel, tab
 from django.core.cache import cache
 
 from contracts.selectors.time_ranges import time_ranges_cache_key
@@ -45,6 +47,9 @@ def fresh_time_ranges():
 def test_red_flags_draw_each_analysis_with_what_it_does_not_prove(page, alice, dataset, shot):
     log_in(page)
     page.get_by_role("button", name="Red flags", exact=True).click()
+    expect(tab(page, "Red flags")).to_have_attribute("aria-selected", "true")
+    expect(panel(page, "Red flags").get_by_role("heading", name="Red flags", exact=True)).to_be_focused()
+    expect(page.get_by_role("tabpanel")).to_have_count(1)
 
     distribution = part(page, "Value distribution")
     expect(distribution.get_by_role("status")).to_have_text(
@@ -82,7 +87,7 @@ def test_red_flags_draw_each_analysis_with_what_it_does_not_prove(page, alice, d
     expect(treemap.locator("[data-tile=category]")).to_have_count(3)
     expect(treemap.locator("[data-tile=contractor]").first).to_be_visible()
     shot(page, "red-flags")
-    assert page.errors == [], page.errors
+    assert_no_errors_at_all(page)
 
 
 def test_a_treemap_tile_and_an_entity_table_name_open_the_drill_down(page, alice, dataset, shot):
@@ -94,7 +99,9 @@ def test_a_treemap_tile_and_an_entity_table_name_open_the_drill_down(page, alice
     contractor = tile.get_attribute("data-name")
     tile.click()
 
-    drilldown = page.get_by_role("region", name=f"Drill-down: Contractor {contractor}")
+    drilldown = panel(page, f"Drill-down: Contractor {contractor}")
+    expect(tab(page, "Drill-down")).to_have_attribute("aria-selected", "true")
+    expect(drilldown.get_by_role("heading", name=f"Drill-down: Contractor {contractor}")).to_be_focused()
     expect(drilldown.get_by_role("status")).to_have_text(
         re.compile(rf"^Contractor {re.escape(contractor)}: 20 contracts, \d+ procuring entit(y|ies)\.")
     )
@@ -120,10 +127,13 @@ def test_a_treemap_tile_and_an_entity_table_name_open_the_drill_down(page, alice
     # A name in the entity table opens the same view for that entity.
     page.get_by_label("Entity table of").select_option("area")
     page.get_by_role("button", name="Entity table", exact=True).click()
-    page.get_by_role("region", name="Entity table").get_by_role("button", name="Cebu", exact=True).click()
-    area = page.get_by_role("region", name="Drill-down: Area Cebu")
+    panel(page, "Entity table").get_by_role("button", name="Cebu", exact=True).click()
+    area = panel(page, "Drill-down: Area Cebu")
+    expect(tab(page, "Drill-down")).to_have_attribute("aria-selected", "true")
+    expect(area.get_by_role("heading", name="Drill-down: Area Cebu")).to_be_focused()
     expect(area.get_by_role("status")).to_have_text(re.compile(r"^Area Cebu: 80 contracts, 4 contractors\."))
-    assert page.errors == [], page.errors
+    expect(tab(page, "Red flags")).to_have_attribute("aria-selected", "false")
+    assert_no_errors_at_all(page)
 
 
 def test_the_year_picker_offers_only_years_with_data(page, alice, dataset, fresh_time_ranges, shot):
@@ -142,4 +152,4 @@ def test_the_year_picker_offers_only_years_with_data(page, alice, dataset, fresh
     page.get_by_role("button", name="Add time range").click()
     expect(page.get_by_role("button", name="Remove time range 2023")).to_be_visible()
     shot(page, "time-picker-years-with-data")
-    assert page.errors == [], page.errors
+    assert_no_errors_at_all(page)

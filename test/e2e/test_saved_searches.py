@@ -1,6 +1,6 @@
-"""The Saved panel in a real browser: save the current filters with a schedule, see the last
-and next run, get a live "2 new" badge when a run finds new contracts, open them, edit the
-schedule, delete."""
+"""The Saved searches tab in a real browser: save the current filters with a schedule, see the
+last and next run, get a live "2 new" badge when a run finds new contracts, open them (in the
+Search results tab), edit the schedule, delete."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from dashboard_page import assert_no_errors_at_all, log_in, open_tab, panel, tab
 from job_helpers import wait_for_state, wait_until
 
 from contracts.models import Area, Contract, Contractor, Organization
@@ -35,12 +36,8 @@ def add_road_contracts(*refs: str) -> None:
 
 
 def test_save_the_current_search_then_see_what_is_new_live(page, alice, dataset, shot):
-    page.goto("/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill("alice-password")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Search", exact=True)).to_be_enabled()
-    saved = page.get_by_role("complementary", name="Saved searches")
+    log_in(page)
+    saved = open_tab(page, "Saved searches")
     expect(saved.get_by_text("No saved searches yet.")).to_be_visible()
 
     keywords = page.get_by_role("textbox", name="Keywords")
@@ -62,17 +59,21 @@ def test_save_the_current_search_then_see_what_is_new_live(page, alice, dataset,
     wait_for_state(str(run.job_id), JobState.SUCCESS)
     expect(item).to_contain_text("(success, 80 contracts)")
     item.get_by_role("button", name="Open Road works").click()
-    results = page.get_by_role("region", name="Search results")
+    results = panel(page, "Search results")
+    expect(tab(page, "Search results")).to_have_attribute("aria-selected", "true")
+    expect(results.get_by_role("heading", name="Search results")).to_be_focused()
     expect(results.get_by_role("status")).to_have_text("Result of an earlier job.")
 
     # New contracts, and a run that finds them: the badge arrives over the websocket.
     add_road_contracts("NEW-ROAD-1", "NEW-ROAD-2")
     services.saved_search_run(saved_search_id=search.id, trigger=RunTrigger.IMPORT)
+    open_tab(page, "Saved searches")
     badge = item.get_by_role("button", name="Show 2 new contracts of Road works")
     expect(badge).to_have_text("2 new")
     shot(page, "saved-searches-new-badge")
 
     badge.click()
+    expect(tab(page, "Search results")).to_have_attribute("aria-selected", "true")
     expect(results.get_by_role("status")).to_have_text('2 new in "Road works" since its previous run.')
     rows = results.locator("table[data-results=search] tbody tr")
     expect(rows).to_have_count(2)
@@ -80,6 +81,7 @@ def test_save_the_current_search_then_see_what_is_new_live(page, alice, dataset,
     shot(page, "saved-searches-new-contracts")
 
     # Edit the schedule: a crontab on weekday mornings instead of daily.
+    open_tab(page, "Saved searches")
     item.get_by_role("button", name="Edit schedule of Road works").click()
     editor = item.get_by_role("form", name="Schedule of Road works")
     editor.get_by_label("Schedule").select_option("crontab")
@@ -95,4 +97,4 @@ def test_save_the_current_search_then_see_what_is_new_live(page, alice, dataset,
     delete.click()
     expect(saved.get_by_text("No saved searches yet.")).to_be_visible()
     assert not SavedSearch.objects.filter(owner=alice).exists()
-    assert page.errors == [], page.errors
+    assert_no_errors_at_all(page)

@@ -52,3 +52,9 @@ def open_tab(page, name: str, heading: str | None = None):
 
 def assert_no_page_errors(page) -> None:
     assert page.errors == [], page.errors
+
+
+def assert_no_errors_at_all(page) -> None:
+    """No uncaught exception and nothing logged as an error in the console."""
+    assert_no_page_errors(page)
+    assert page.console_errors == [], page.console_errors

@@ -22,10 +22,12 @@ const TOP_N = 20;
 export class DrillDown {
   /**
    * `panel` is the drill-down's JobPanel; `run(panel, kind, body, {done, render})` runs a job
-   * in it; `readFilters()` gives the current chips, which every drill-down query keeps.
+   * in it; `readFilters()` gives the current chips, which every drill-down query keeps;
+   * `reveal()` brings the drill-down's tab forward with focus on its heading.
    */
-  constructor(panel, { run, readFilters, pageSize }) {
+  constructor(panel, { run, readFilters, pageSize, reveal }) {
     this.panel = panel;
+    this.reveal = reveal;
     this.run = run;
     this.readFilters = readFilters;
     this.pageSize = pageSize;
@@ -38,11 +40,9 @@ export class DrillDown {
     this.target = DEFAULT_TARGET[dimension];
     this.filters = this.readFilters();
     this.heading.textContent = `Drill-down: ${DIMENSIONS[dimension].one} ${name}`;
-    this.panel.section.hidden = false;
-    this.panel.section.scrollIntoView({ block: "start" });
-    this.heading.setAttribute("tabindex", "-1");
-    this.heading.focus({ preventScroll: true });
-    return this.loadRelated();
+    const loaded = this.loadRelated();
+    this.reveal();
+    return loaded;
   }
 
   /** An earlier drill-down job's result (from My jobs), with the request that made it. */

@@ -224,6 +224,8 @@ const redFlags = setUpRedFlags({
   pageSize: () => Number(pageSize.value),
   fieldLabel,
   onCancel: cancelJob,
+  reveal: (name) => tabs.select(name, { focus: "heading" }),
+  setState: (name, state) => tabs.setState(name, state),
 });
 
 // The entity panel keeps the request it shows, so a new run keeps its sort order.
@@ -312,7 +314,10 @@ form.addEventListener("submit", (event) => {
 function showJobResult(job, data) {
   const remembered = rememberedRequest(job.task_id);
   const request = remembered ? remembered.body : null;
-  if (redFlags.showResult(job, data, request)) return;
+  if (redFlags.showResult(job, data, request)) {
+    announce(`Showing the result of an earlier ${job.kind.replaceAll("_", " ")} job.`);
+    return;
+  }
   const panel = { search: panels.search, analytics: panels.analytics, entity_table: panels.entities, export: panels.export }[
     job.kind
   ];

@@ -35,22 +35,41 @@ export async function fetchTimeRanges() {
   }
 }
 
+// The red-flags tab shows the most telling state of its four parts.
+const STATE_RANK = ["running", "failed", "cancelled", "done"];
+
 /**
  * `run(panel, kind, body, {done, render})` runs one job in a JobPanel (main.js's runInPanel);
- * `readFilters()` the current chips; `pageSize()` the rows per page.
+ * `readFilters()` the current chips; `pageSize()` the rows per page; `reveal(tab)` selects the
+ * tab ("redflags" or "drilldown") with focus on its heading; `setState(tab, state)` marks it.
  */
-export function setUpRedFlags({ run, readFilters, pageSize, fieldLabel, onCancel }) {
-  const section = document.getElementById("redflags-panel");
+export function setUpRedFlags({ run, readFilters, pageSize, fieldLabel, onCancel, reveal, setState }) {
   const scale = document.getElementById("distribution-scale");
   const bins = document.getElementById("distribution-bins");
+  const partStates = {};
+  const onPartState = (kind) => (state) => {
+    partStates[kind] = state;
+    const states = Object.values(partStates);
+    setState("redflags", STATE_RANK.find((rank) => states.includes(rank)) || null);
+  };
   const panels = Object.fromEntries(
     Object.entries(PARTS).map(([kind, part]) => [
       kind,
-      new JobPanel(document.getElementById(`${kind}-part`), { noun: part.noun, fieldLabel, onCancel }),
+      new JobPanel(document.getElementById(`${kind}-part`), {
+        noun: part.noun,
+        fieldLabel,
+        onCancel,
+        onState: onPartState(kind),
+      }),
     ]),
   );
-  const drillPanel = new JobPanel(document.getElementById("drilldown-panel"), { noun: "drill-down", fieldLabel, onCancel });
-  const drilldown = new DrillDown(drillPanel, { run, readFilters, pageSize });
+  const drillPanel = new JobPanel(document.getElementById("drilldown-panel"), {
+    noun: "drill-down",
+    fieldLabel,
+    onCancel,
+    onState: (state) => setState("drilldown", state),
+  });
+  const drilldown = new DrillDown(drillPanel, { run, readFilters, pageSize, reveal: () => reveal("drilldown") });
   const openEntity = (dimension, name) => drilldown.open(dimension, name);
 
   const render = {
@@ -73,7 +92,7 @@ export function setUpRedFlags({ run, readFilters, pageSize, fieldLabel, onCancel
   }
 
   function runAll() {
-    section.hidden = false;
+    reveal("redflags");
     lastFilters = readFilters();
     return Promise.all(Object.keys(PARTS).map((kind) => runPart(kind, lastFilters)));
   }
@@ -88,16 +107,17 @@ export function setUpRedFlags({ run, readFilters, pageSize, fieldLabel, onCancel
   /** "Show result" from My jobs for these kinds; false for any other kind. */
   function showResult(job, data, request) {
     if (job.kind in PARTS) {
-      section.hidden = false;
       const panel = panels[job.kind];
       const token = panel.begin();
       panel.setTask(token, job.task_id);
       panel.succeed(token, "Result of an earlier job.");
       render[job.kind](data);
+      reveal("redflags");
       return true;
     }
     if (DRILLDOWN_KINDS.has(job.kind) && request) {
       drilldown.show(job, data, request);
+      reveal("drilldown");
       return true;
     }
     return false;
