@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from dashboard_page import assert_no_errors_at_all, panel, tab
+from dashboard_page import assert_no_errors_at_all, open_tab, panel, tab
 from django.core.cache import cache
 
 from contracts.selectors.time_ranges import time_ranges_cache_key
@@ -133,6 +133,36 @@ def test_a_treemap_tile_and_an_entity_table_name_open_the_drill_down(page, alice
     expect(area.get_by_role("heading", name="Drill-down: Area Cebu")).to_be_focused()
     expect(area.get_by_role("status")).to_have_text(re.compile(r"^Area Cebu: 80 contracts, 4 contractors\."))
     expect(tab(page, "Red flags")).to_have_attribute("aria-selected", "false")
+    assert_no_errors_at_all(page)
+
+
+def test_showing_an_earlier_red_flag_or_drill_down_result_brings_its_tab_forward(page, alice, dataset):
+    log_in(page)
+    page.get_by_role("button", name="Red flags", exact=True).click()
+    treemap = part(page, "Treemap")
+    expect(treemap.get_by_role("status")).to_contain_text("Treemap: 3 categories.")
+    tile = treemap.locator("[data-tile=contractor]").first
+    contractor = tile.get_attribute("data-name")
+    tile.click()
+    expect(panel(page, f"Drill-down: Contractor {contractor}").get_by_role("status")).to_contain_text(
+        "contracts"
+    )
+
+    jobs = open_tab(page, "My jobs")
+    jobs.get_by_role("button", name="Show treemap result").click()
+    expect(tab(page, "Red flags")).to_have_attribute("aria-selected", "true")
+    expect(panel(page, "Red flags").get_by_role("heading", name="Red flags", exact=True)).to_be_focused()
+    expect(treemap.get_by_role("status")).to_have_text("Result of an earlier job.")
+    expect(treemap.locator("[data-tile=category]")).to_have_count(3)
+
+    jobs = open_tab(page, "My jobs")
+    jobs.get_by_role("button", name="Show drill-down result").click()
+    drilldown = panel(page, f"Drill-down: Contractor {contractor}")
+    expect(tab(page, "Drill-down")).to_have_attribute("aria-selected", "true")
+    expect(drilldown.get_by_role("heading", name=f"Drill-down: Contractor {contractor}")).to_be_focused()
+    expect(drilldown.get_by_role("status")).to_have_text("Result of an earlier job.")
+    expect(drilldown.locator("table[data-results=related] tbody tr").first).to_be_visible()
+    expect(page.get_by_role("tabpanel")).to_have_count(1)
     assert_no_errors_at_all(page)
 
 
