@@ -1,4 +1,5 @@
-// The dashboard page: filters → async jobs → results, charts, entity table, export, My jobs.
+// The dashboard page: filters → async jobs → results, charts, entity table, export, red flags,
+// drill-down, My jobs, saved searches.
 //
 // The answers live in tabs (tabs.js), one on screen at a time; pressing an action selects its
 // tab and moves focus to the tab's heading, so its progress and answer are where the user is.
