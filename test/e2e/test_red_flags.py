@@ -90,6 +90,32 @@ def test_red_flags_draw_each_analysis_with_what_it_does_not_prove(page, alice, d
     assert_no_errors_at_all(page)
 
 
+def test_on_a_phone_red_flags_and_the_drill_down_come_into_view_in_their_tabs(
+    open_page, alice, dataset, shot
+):
+    page = open_page({"width": 375, "height": 812})
+    log_in(page)
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.get_by_role("button", name="Red flags", exact=True).click()
+    expect(tab(page, "Red flags")).to_be_in_viewport(ratio=1)  # the tab row scrolled to it
+    expect(panel(page, "Red flags").get_by_role("heading", name="Red flags", exact=True)).to_be_focused()
+    expect(panel(page, "Red flags").get_by_role("heading", name="Red flags", exact=True)).to_be_in_viewport()
+    treemap = part(page, "Treemap")
+    expect(treemap.get_by_role("status")).to_contain_text("Treemap: 3 categories.")
+    shot(page, "red-flags-phone")
+
+    tile = treemap.locator("[data-tile=contractor]").first
+    contractor = tile.get_attribute("data-name")
+    tile.click()
+    drilldown = panel(page, f"Drill-down: Contractor {contractor}")
+    expect(tab(page, "Drill-down")).to_be_in_viewport(ratio=1)
+    expect(drilldown.get_by_role("heading", name=f"Drill-down: Contractor {contractor}")).to_be_in_viewport()
+    expect(drilldown.locator("table[data-results=related] tbody tr").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(page, "drill-down-phone")
+    assert_no_errors_at_all(page)
+
+
 def test_a_treemap_tile_and_an_entity_table_name_open_the_drill_down(page, alice, dataset, shot):
     log_in(page)
     page.get_by_role("button", name="Red flags", exact=True).click()

@@ -61,11 +61,13 @@ export class Tabs {
 
   /** On a phone the tab row scrolls sideways: bring the tab into it (without scrolling the page). */
   keepInRow(tab) {
-    const { list } = this; // position: sticky, so the tabs' offsetParent
-    if (tab.offsetLeft < list.scrollLeft) list.scrollLeft = tab.offsetLeft;
-    else if (tab.offsetLeft + tab.offsetWidth > list.scrollLeft + list.clientWidth) {
-      list.scrollLeft = tab.offsetLeft + tab.offsetWidth - list.clientWidth;
-    }
+    // Rectangles, not offsetLeft/offsetWidth: those round, and a tab a fraction of a pixel wider
+    // would stay cut by that fraction.
+    const { list } = this;
+    const box = tab.getBoundingClientRect();
+    const row = list.getBoundingClientRect();
+    if (box.left < row.left) list.scrollLeft -= Math.ceil(row.left - box.left);
+    else if (box.right > row.left + list.clientWidth) list.scrollLeft += Math.ceil(box.right - row.left - list.clientWidth);
   }
 
   focusHeading(name) {
@@ -87,6 +89,8 @@ export class Tabs {
     if (state) tab.dataset.state = state;
     else delete tab.dataset.state;
     tab.querySelector("[data-tab-state]").textContent = state ? ` (${STATE_TEXT[state] || state})` : "";
+    // The dot widens the tab: the selected one must stay whole in a sideways-scrolling row.
+    if (tab.getAttribute("aria-selected") === "true") this.keepInRow(tab);
   }
 
   onKey(event) {
