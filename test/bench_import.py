@@ -150,8 +150,9 @@ def bare_copy(path: Path) -> tuple[float, int]:
     return elapsed, rows
 
 
-def timed_import(path: Path, batch_size: int) -> tuple[ImportSummary, list[float]]:
-    """The import's summary and its rows/s over each stretch of about one batch of rows."""
+def timed_import(path: Path, batch_size: int) -> tuple[ImportSummary, list[float], float]:
+    """The import's summary, its rows/s over each stretch of about one batch of rows, and the
+    seconds after the last row was read (indexes rebuilt, tables vacuumed)."""
     marks: list[tuple[float, int]] = [(time.perf_counter(), 0)]
 
     def progress(done: int) -> None:
@@ -168,15 +169,15 @@ def timed_import(path: Path, batch_size: int) -> tuple[ImportSummary, list[float
         for (t0, b0), (t1, b1) in itertools.pairwise(windows)
         if t1 > t0 and b1 > b0
     ]
-    return summary, rates
+    return summary, rates, time.perf_counter() - marks[-1][0]
 
 
-def report(label: str, rows: int, seconds: float, rates: list[float], baseline: float) -> None:
+def report(label: str, rows: int, seconds: float, rates: list[float], baseline: float, tail: float) -> None:
     deciles = statistics.quantiles(rates, n=10) if len(rates) >= 10 else [min(rates, default=0.0)]
     print(
         f"{label:<22} {rows / seconds:>10,.0f} rows/s  {seconds:>7.1f} s  "
         f"per batch: median {statistics.median(rates) if rates else 0:>9,.0f}  p10 {deciles[0]:>9,.0f}  "
-        f"({rows / seconds / baseline:.2f}x bare COPY)",
+        f"({rows / seconds / baseline:.2f}x bare COPY); after the last row {tail:.1f} s",
         flush=True,
     )
 
@@ -201,11 +202,11 @@ def main() -> None:
         copy_seconds, rows = bare_copy(path)
         baseline = rows / copy_seconds
         print(f"{'bare COPY (baseline)':<22} {baseline:>10,.0f} rows/s  {copy_seconds:>7.1f} s", flush=True)
-        fresh, rates = timed_import(path, args.batch_size)
-        report("import, fresh", fresh.rows_read, fresh.elapsed, rates, baseline)
+        fresh, rates, tail = timed_import(path, args.batch_size)
+        report("import, fresh", fresh.rows_read, fresh.elapsed, rates, baseline, tail)
         print(f"  created {fresh.created:,}, skipped {fresh.skipped:,}, rejected {fresh.rejected:,}")
-        again, rates = timed_import(path, args.batch_size)
-        report("import, unchanged", again.rows_read, again.elapsed, rates, baseline)
+        again, rates, tail = timed_import(path, args.batch_size)
+        report("import, unchanged", again.rows_read, again.elapsed, rates, baseline, tail)
         print(f"  unchanged {again.unchanged:,}, created {again.created:,}, updated {again.updated:,}")
         copy_seconds, rows = bare_copy(path)
         print(f"{'bare COPY (again)':<22} {rows / copy_seconds:>10,.0f} rows/s  {copy_seconds:>7.1f} s")

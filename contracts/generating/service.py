@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import transaction
 
+from contracts.indexes import bulk_load_pays
 from contracts.models import Contract, DatasetVersion
 
 from ..services import contracts_vacuum_analyze
@@ -100,9 +101,7 @@ def contracts_generate(
         rng = np.random.default_rng([seed, first_number])
         plan = plan_generation(count, rng)
         writer = ContractWriter(EntityIds.create(plan), prefix, first_number)
-        # Rebuilding indexes costs in proportion to the whole table, maintaining them in
-        # proportion to the new rows (but many times more per row).
-        rebuild_indexes = Contract.objects.count() <= count
+        rebuild_indexes = bulk_load_pays(count, Contract.objects.count())
         rows = writer.write(
             sample_chunks(plan, rng, chunk_size),
             rebuild_indexes=rebuild_indexes,

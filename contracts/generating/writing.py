@@ -7,15 +7,15 @@ the other core while Python draws the next.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
-from django.db import connection, models
+from django.db import connection
 
 from contracts.entities import BY_KEY, ENTITIES
+from contracts.indexes import indexes_rebuilt_after
 from contracts.models import Contract, NamedEntity
 from contracts.services import entity_ids_for_names
 
@@ -123,49 +123,6 @@ def contracts_delete_all() -> None:
     Contract.objects.all().delete()
     for entity in ENTITIES:
         entity.model.objects.all().delete()
-
-
-@contextmanager
-def indexes_rebuilt_after(model: type[models.Model]) -> Iterator[None]:
-    """Drop the table's plain indexes and outgoing foreign keys now, recreate them on exit.
-
-    Measured on 1M rows (2 cores): COPY with every index in place took over three minutes,
-    the trigram index and row-by-row checks of the deferred foreign keys (~40 s at commit)
-    being most of it; building the same indexes afterwards takes well under a minute. The
-    primary key and unique constraints stay (cheap to maintain, and others may depend on
-    them). Inside the caller's transaction: on failure the drops roll back too.
-    """
-    table = model._meta.db_table
-    quoted = connection.ops.quote_name(table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.relname, pg_get_indexdef(i.oid) "
-            "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-            "WHERE x.indrelid = %s::regclass AND NOT EXISTS "
-            "(SELECT 1 FROM pg_constraint c WHERE c.conrelid = x.indrelid AND c.conindid = x.indexrelid)",
-            [table],
-        )
-        indexes = cursor.fetchall()
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
-            "AND contype = 'f'",
-            [table],
-        )
-        foreign_keys = cursor.fetchall()
-        for name, _ in foreign_keys:
-            cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}")
-        for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-    yield
-    with connection.cursor() as cursor:
-        # Sorts for the btree builds fit in memory; reset at commit.
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for _, definition in indexes:
-            cursor.execute(definition)
-        for name, definition in foreign_keys:
-            cursor.execute(
-                f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
-            )
 
 
 class ContractWriter:

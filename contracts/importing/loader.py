@@ -25,7 +25,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-from contracts.models import DatasetVersion
+from django.db import connection, transaction
+
+from contracts.indexes import DroppedIndexes, bulk_load_pays, indexes_dropped
+from contracts.models import Contract, DatasetVersion
 from contracts.services import contracts_vacuum_analyze
 from contracts.signals import dataset_changed_send
 
@@ -118,6 +121,7 @@ def contracts_import(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     run = _ImportRun(batch_size=batch_size, on_reject=on_reject, on_progress=on_progress, rejects=rejects)
+    run.size = _stream_size(stream)
     started = time.monotonic()
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
     try:
@@ -132,6 +136,7 @@ def contracts_import(
             chunks.close()  # stops and joins the parsing thread before the stream is let go
     finally:
         text.detach()  # the caller owns the stream
+        run.rebuild_indexes()
         # Bump even when the import stopped part-way: the batches committed so far have
         # already changed the data that cached results were computed from.
         if run.summary.imported:
@@ -141,6 +146,16 @@ def contracts_import(
             contracts_vacuum_analyze()
         run.summary.elapsed = time.monotonic() - started
     return run.summary
+
+
+def _stream_size(stream: IO[bytes]) -> int | None:
+    """The stream's length in bytes, when it can tell (a pipe cannot)."""
+    with contextlib.suppress(OSError, ValueError):
+        here = stream.tell()
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(here)
+        return size
+    return None
 
 
 @dataclass(frozen=True)
@@ -217,6 +232,10 @@ class _ImportRun:
         self.summary = ImportSummary()
         self.batch: dict[str, ContractRecord] = {}
         self.writer: BatchWriter = batch_writer()
+        self.size: int | None = None  # of the file in bytes, when known
+        self.read_so_far = (0, 0)  # (rows, bytes) at the end of the last chunk, to estimate the file's rows
+        self.bulk_decided = False
+        self.dropped: DroppedIndexes | None = None
 
     def consume(self, chunks: Iterator[_Chunk]) -> None:
         summary = self.summary
@@ -239,8 +258,10 @@ class _ImportRun:
                 raise ImportFailed(str(chunk.failure), summary) from chunk.failure
             if chunk.failure is not None:
                 raise chunk.failure
-            if chunk.position is not None and self.on_progress is not None:
-                self.on_progress(chunk.position)
+            if chunk.position is not None:
+                self.read_so_far = (summary.rows_read, chunk.position)
+                if self.on_progress is not None:
+                    self.on_progress(chunk.position)
         self._flush()
 
     def _reject(self, rejection: Rejection) -> None:
@@ -251,9 +272,32 @@ class _ImportRun:
             self.on_reject(rejection)
 
     def _flush(self) -> None:
+        if self.batch and not self.bulk_decided:
+            self.bulk_decided = True
+            if connection.vendor == "postgresql" and bulk_load_pays(
+                self._new_rows_estimate(), Contract.objects.count()
+            ):
+                with transaction.atomic():
+                    self.dropped = indexes_dropped(Contract)
         if self.batch:
             created, updated, unchanged = self.writer.write(list(self.batch.values()))
             self.summary.created += created
             self.summary.updated += updated
             self.summary.unchanged += unchanged
             self.batch.clear()
+
+    def _new_rows_estimate(self) -> int:
+        """New contracts the file will bring: its rows (by its size) times the first batch's share of new."""
+        references = list(self.batch)
+        new = len(references) - Contract.objects.filter(reference_id__in=references).count()
+        rows, position = self.read_so_far
+        if self.size is None or not rows:
+            return new
+        return round(self.size * rows / position * new / len(references))
+
+    def rebuild_indexes(self) -> None:
+        """The bulk path's end: build the indexes and foreign keys dropped at its start."""
+        if self.dropped is not None:
+            with transaction.atomic():
+                self.dropped.rebuild()
+            self.dropped = None

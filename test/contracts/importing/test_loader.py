@@ -308,3 +308,69 @@ def test_rejected_rows_can_be_written_to_a_report():
     assert lines[0].startswith("line,reason,Procuring Entity (PE),Region,")
     assert lines[1].startswith("8,award date: bad date '32/13/2024',MUNICIPALITY OF TAYTAY,")
     assert len(lines) == 5
+
+
+def indexes_and_foreign_keys() -> set[tuple[str, str]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+            "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass",
+            [Contract._meta.db_table] * 2,
+        )
+        return set(cursor.fetchall())
+
+
+def test_the_bulk_and_incremental_paths_store_the_same_and_keep_every_index(monkeypatch):
+    from contracts.importing import loader
+
+    structure = indexes_and_foreign_keys()
+    stored: dict[bool, dict[str, tuple]] = {}
+    decisions: list[bool] = []
+    for bulk in (True, False):
+        Contract.objects.all().delete()
+        monkeypatch.setattr(
+            loader, "bulk_load_pays", lambda new, existing, bulk=bulk: decisions.append(bulk) or bulk
+        )
+
+        newer, _ = run_import(NEWER, batch_size=2)
+        older, rejections = run_import(OLDER, batch_size=2)
+
+        assert indexes_and_foreign_keys() == structure
+        assert (newer.created, older.created, [r.line for r in rejections]) == (5, 2, [5])
+        stored[bulk] = snapshot()
+    assert decisions == [True, True, False, False]  # decided once per import
+    assert stored[True] == stored[False]
+
+
+def test_a_failed_bulk_import_still_rebuilds_every_index():
+    structure = indexes_and_foreign_keys()
+    header = b"Award No.,Award Title,Awardee Corporate Title,Organization Name,Contract Amount,Award Date\n"
+    good = b"".join(b"%d,Road,ACME,DPWH,100,01/01/2024\n" % n for n in range(1, 400))
+    bad = b"999,Road,CAF\xc9 BUILDERS,DPWH,100,01/01/2024\n"
+
+    with pytest.raises(ImportFailed) as raised:
+        run_import(header + good + bad * 300, batch_size=50)
+
+    assert raised.value.summary.created == Contract.objects.count() > 0
+    assert indexes_and_foreign_keys() == structure
+
+
+def test_a_straight_copy_that_meets_a_stored_reference_falls_back_to_the_upsert():
+    from contracts.importing.parsing import ExportReader
+    from contracts.importing.writing import CopyBatchWriter
+
+    run_import(NEWER)
+    before = snapshot()
+    with NEWER.open(encoding="utf-8-sig", newline="") as text:
+        reader = ExportReader(text, encoding="utf-8-sig")
+        reader.read_header()
+        records = [parsed.record for parsed in reader if parsed.record is not None]
+    writer = CopyBatchWriter()
+    # As if another import stored these references between the check and the copy.
+    writer._any_stored = "SELECT false AND %s IS NOT NULL"
+
+    assert writer.write(records) == (0, 0, 5)
+    assert snapshot() == before
