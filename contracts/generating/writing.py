@@ -62,33 +62,8 @@ _DATES = _objects([FIRST_DAY + dt.timedelta(days=d) for d in range(_DAYS)])
 _DATE_TEXT = _objects([d.isoformat() for d in _DATES])
 
 
-def _entity_ids_by_copy(model: type[NamedEntity], names: Sequence[str]) -> np.ndarray:
-    """Like `entity_ids_for_names`, but through COPY: 127,000 contractors at full scale."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMPORARY TABLE generated_names (position integer, name text)")
-        with cursor.copy("COPY generated_names (position, name) FROM STDIN") as copy:
-            for row in enumerate(names):
-                copy.write_row(row)
-        cursor.execute(
-            f"INSERT INTO {table} (name) SELECT name FROM generated_names ORDER BY position "
-            "ON CONFLICT DO NOTHING"
-        )
-        cursor.execute(
-            f"SELECT g.position, t.id FROM generated_names g JOIN {table} t "
-            "ON md5(t.name) = md5(g.name) AND t.name = g.name"
-        )
-        found = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
-        cursor.execute("DROP TABLE generated_names")
-    ids = np.empty(len(names), dtype=np.int64)
-    ids[found[:, 0]] = found[:, 1]
-    return ids
-
-
 def entity_ids(model: type[NamedEntity], names: Sequence[str]) -> np.ndarray:
     """Database ids of `names` (in order), creating the entities that do not exist yet."""
-    if is_postgresql():
-        return _entity_ids_by_copy(model, names)
     by_name = entity_ids_for_names(model, names)
     return np.array([by_name[name] for name in names], dtype=np.int64)
 

@@ -65,7 +65,7 @@ class _EntityIds:
                 known.clear()
                 missing = {r[position] for r in records if r[position] is not None}
             if missing:
-                known.update(entity_ids_for_names(entity.model, missing))
+                known.update(entity_ids_for_names(entity.model, sorted(missing)))
         lookups = [(position, self._known[entity]) for position, entity in _ENTITY_POSITIONS]
         for record in records:
             row = list(record)
