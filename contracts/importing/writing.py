@@ -5,10 +5,12 @@ fresh import, an append) is copied straight into the contract table: the cheapes
 there is. Any other batch is copied into a temporary staging table and upserted with one
 statement that skips the rows the table already holds unchanged, so a re-import rewrites
 (and bloats) nothing and says so in its counts; so is a batch whose straight copy met a
-reference another import stored meanwhile. Other databases (the
-SQLite demo) read the batch's stored contracts and `bulk_create` the new or changed ones:
-slower, same results. Entity names become ids through `entity_ids_for_names`, remembered
-across batches (bounded), so a name is looked up about once per import.
+stored reference (the check is skipped while batches keep being all new; a batch that
+repeats an earlier one's reference, or another import's, makes the copy fail and fall back).
+Other databases (the SQLite demo) read the batch's stored contracts and `bulk_create` the
+new or changed ones: slower, same results. Entity names become ids through
+`entity_ids_for_names`, remembered across batches (bounded), so a name is looked up about
+once per import.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class CopyBatchWriter:
 
     def __init__(self) -> None:
         self._ids = _EntityIds()
+        self._expect_new = False
         table = Contract._meta.db_table
         columns = ", ".join(COLUMNS)
         stored = ", ".join(f"c.{column}" for column in UPDATE_COLUMNS)
@@ -118,14 +121,16 @@ class CopyBatchWriter:
     def write(self, records: Sequence[ContractRecord]) -> tuple[int, int, int]:
         rows = list(self._ids.rows(records))  # names resolved before COPY holds the connection
         with connection.cursor() as cursor:
-            cursor.execute(self._any_stored, [[r.reference_id for r in records]])
-            if not cursor.fetchone()[0]:
+            if not self._expect_new:
+                cursor.execute(self._any_stored, [[r.reference_id for r in records]])
+                self._expect_new = not cursor.fetchone()[0]
+            if self._expect_new:  # after one all-new batch, assume the next is too: no check
                 try:
                     with transaction.atomic(), connection.wrap_database_errors:
                         self._copy_rows(cursor, self._copy_new, rows)
                     return len(rows), 0, 0
-                except IntegrityError:  # another import stored one of them meanwhile
-                    pass
+                except IntegrityError:  # a stored reference after all: check the batches again
+                    self._expect_new = False
             with transaction.atomic():
                 cursor.execute(self._create)
                 cursor.execute(f"TRUNCATE {self.STAGING}")
