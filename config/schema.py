@@ -47,7 +47,7 @@ def _errors_for(operation: dict[str, Any]) -> set[int]:
 
 
 def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
-    """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])."""
+    """drf-spectacular postprocessing hook, listed under POSTPROCESSING_HOOKS in the settings."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault(ERROR_SCHEMA_NAME, _ERROR_BODY)
     reference = {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}

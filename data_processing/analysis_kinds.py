@@ -8,7 +8,6 @@ results are per user, like the contract export.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from contracts.analysis_serializers import (
@@ -27,23 +26,13 @@ from contracts.selectors.treemap import value_treemap
 from . import kinds  # noqa: F401
 from .entity_exports import export_entity_table
 from .exports import export_path
-from .registry import JobKindSpec, RunContext, Runner, register
-
-
-def _selector_runner(selector: Callable[..., Any]) -> Runner:
-    """Run ``selector`` with the validated request, reporting its progress on the job."""
-
-    def run(params: dict[str, Any], context: RunContext) -> Any:
-        return selector(**params, on_progress=context.on_progress)
-
-    return run
+from .registry import JobKindSpec, RunContext, register, selector_runner
 
 
 def _run_entity_table_export(params: dict[str, Any], context: RunContext) -> Any:
-    if context.job_id is None:
-        raise ValueError("An export writes a file that belongs to its job; it cannot run without one.")
-    result = export_entity_table(job_id=context.job_id, **params, on_progress=context.on_progress)
-    context.keep_file(export_path(context.job_id).name)
+    job_id = context.owning_job_id()
+    result = export_entity_table(job_id=job_id, **params, on_progress=context.on_progress)
+    context.keep_file(export_path(job_id).name)
     return result
 
 
@@ -53,7 +42,7 @@ VALUE_DISTRIBUTION = register(
         label="Value distribution",
         slug="value-distribution",
         request_serializer=ValueDistributionRequestSerializer,
-        runner=_selector_runner(value_distribution),
+        runner=selector_runner(value_distribution),
         summary="Queue a histogram of amounts with thresholds marked",
     )
 )
@@ -63,7 +52,7 @@ BENFORD = register(
         label="Benford's law",
         slug="benford",
         request_serializer=DigitsRequestSerializer,
-        runner=_selector_runner(benford),
+        runner=selector_runner(benford),
         summary="Queue Benford's-law digit tests of the amounts",
     )
 )
@@ -73,7 +62,7 @@ ROUNDING = register(
         label="Round amounts",
         slug="rounding",
         request_serializer=DigitsRequestSerializer,
-        runner=_selector_runner(rounding),
+        runner=selector_runner(rounding),
         summary="Queue the rounding analysis of the amounts",
     )
 )
@@ -83,7 +72,7 @@ VALUE_TREEMAP = register(
         label="Treemap",
         slug="value-treemap",
         request_serializer=TreemapRequestSerializer,
-        runner=_selector_runner(value_treemap),
+        runner=selector_runner(value_treemap),
         summary="Queue the value by category and contractor (treemap data)",
     )
 )
@@ -93,7 +82,7 @@ RELATED_ENTITIES = register(
         label="Drill-down",
         slug="related-entities",
         request_serializer=RelatedEntitiesRequestSerializer,
-        runner=_selector_runner(related_entities),
+        runner=selector_runner(related_entities),
         summary="Queue one entity's top related entities on another dimension",
     )
 )
@@ -103,7 +92,7 @@ RELATED_CONTRACTS = register(
         label="Drill-down contracts",
         slug="related-contracts",
         request_serializer=RelatedContractsRequestSerializer,
-        runner=_selector_runner(related_contracts),
+        runner=selector_runner(related_contracts),
         summary="Queue one page of the contracts of an entity pair",
     )
 )

@@ -18,7 +18,7 @@ from contracts.serializers import (
 )
 
 from .exports import export_contracts, export_path
-from .registry import JobKindSpec, RunContext, register
+from .registry import JobKindSpec, RunContext, register, selector_runner
 from .serializers import ExportRequestSerializer
 
 
@@ -27,21 +27,10 @@ def _run_search(params: dict[str, Any], context: RunContext) -> Any:
     return contract_search(**params)
 
 
-def _run_analytics(params: dict[str, Any], context: RunContext) -> Any:
-    return contract_aggregates(**params, on_progress=context.on_progress)
-
-
-def _run_entity_table(params: dict[str, Any], context: RunContext) -> Any:
-    return entity_table(**params, on_progress=context.on_progress)
-
-
 def _run_export(params: dict[str, Any], context: RunContext) -> Any:
-    if context.job_id is None:
-        raise ValueError("An export writes a file that belongs to its job; it cannot run without one.")
-    result = export_contracts(
-        job_id=context.job_id, filters=params["filters"], on_progress=context.on_progress
-    )
-    context.keep_file(export_path(context.job_id).name)
+    job_id = context.owning_job_id()
+    result = export_contracts(job_id=job_id, filters=params["filters"], on_progress=context.on_progress)
+    context.keep_file(export_path(job_id).name)
     return result
 
 
@@ -62,7 +51,7 @@ ANALYTICS = register(
         label="Analytics",
         slug="analytics",
         request_serializer=ChipAggregatesRequestSerializer,
-        runner=_run_analytics,
+        runner=selector_runner(contract_aggregates),
         summary="Queue the analytics aggregates",
         warm_payloads=({"filters": {}},),
     )
@@ -73,7 +62,7 @@ ENTITY_TABLE = register(
         label="Entity table",
         slug="entity-table",
         request_serializer=EntityTableRequestSerializer,
-        runner=_run_entity_table,
+        runner=selector_runner(entity_table),
         summary="Queue a per-entity table (contractors, organizations, areas or categories)",
         warm_payloads=({"filters": {}, "entity_type": "contractor"},),
         # Its first names: jobs stored before the rename are migrated, clients may still

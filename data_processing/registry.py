@@ -41,8 +41,23 @@ class RunContext:
     def keep_file(self, name: str) -> None:
         self.result_file = name
 
+    def owning_job_id(self) -> str:
+        """The job a file-writing runner names its file after; warming has none to give."""
+        if self.job_id is None:
+            raise ValueError("A runner that writes a file needs its job; it cannot run without one.")
+        return self.job_id
+
 
 Runner = Callable[[dict[str, Any], RunContext], Any]
+
+
+def selector_runner(selector: Callable[..., Any]) -> Runner:
+    """A runner that calls ``selector`` with the validated request and the job's progress."""
+
+    def run(params: dict[str, Any], context: RunContext) -> Any:
+        return selector(**params, on_progress=context.on_progress)
+
+    return run
 
 
 def _ignore_progress(done: int, total: int, message: str) -> None:
