@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from config.authentication import CachedTokenAuthentication, aauthenticate
 from config.errors import ApplicationError, ErrorResponseSerializer, api_exception_handler
+from config.shared_thread_views import on_shared_threads
 from config.throttling import JobSubmitThrottle
 
 from . import job_state, selectors, services
@@ -113,6 +114,10 @@ class JobSubmitApi(APIView):
 
     kind: str
     throttle_classes = [JobSubmitThrottle]
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        return on_shared_threads(super().as_view(**initkwargs))
 
     def post(self, request: Request) -> Response:
         submission = services.job_submit(

@@ -22,7 +22,7 @@ from .registry import JobKindSpec, job_kinds
 
 def job_limits_check(*, owner: AbstractBaseUser, spec: JobKindSpec) -> None:
     """Raise the API error naming the limit a new job of this kind would break, if any."""
-    get_user_model()._default_manager.select_for_update().filter(pk=owner.pk).first()
+    list(get_user_model()._default_manager.select_for_update().filter(pk=owner.pk).values_list("pk"))
     active = Job.objects.filter(owner=owner, state__in=ACTIVE_STATES)
     counted = [("active_jobs", "JOB_MAX_ACTIVE_PER_USER", "jobs", active)]
     if spec.writes_file:

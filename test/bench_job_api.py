@@ -57,6 +57,20 @@ request = function()
 end
 """
 
+# The same submits spread over many users' tokens, as many clients would send them: one
+# user's submits are counted against that user's limits one after another (a row lock).
+SUBMIT_MANY_LUA = """
+tokens = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format('{"filters": {"keywords": ["bench-%%d-%%d"]}}', math.random(1, 1e9), counter)
+  return wrk.format("POST", "/api/v1/data-processing/tasks/search/", {
+    ["Authorization"] = "Bearer " .. tokens[math.random(1, #tokens)],
+    ["Content-Type"] = "application/json"}, body)
+end
+"""
+
 GET_LUA = """
 request = function()
   return wrk.format("GET", "%s", {["Authorization"] = "Bearer %s"})
@@ -149,7 +163,13 @@ def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
 
 
 def hot_path(
-    server: str, env: dict[str, str], args: argparse.Namespace, token: str, job: dict, running: dict
+    server: str,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    token: str,
+    job: dict,
+    running: dict,
+    many_tokens: list[str],
 ) -> dict:
     """wrk against a bare ASGI app, the floor (with Django's stock middleware and with ours),
     status, result and submit, on one server kind; the targets of one server interleaved
@@ -199,6 +219,8 @@ def hot_path(
             measure("GET tasks/status/ (finished job)", GET_LUA % (status_path, token))
             measure("GET tasks/result/ (cached result)", GET_LUA % (result_path, token))
             measure("POST tasks/search/ (a new job each)", SUBMIT_LUA % token)
+            tokens = ", ".join(f'"{key}"' for key in many_tokens)
+            measure(f"POST tasks/search/, {len(many_tokens)} users", SUBMIT_MANY_LUA % tokens)
         if server == "uvicorn":
             slow, beside = status_beside_slow_aggregates(base, token, status_path, args.duration)
             runs["GET tasks/status/ beside 4 slow aggregates"] = [beside]
@@ -384,7 +406,10 @@ def run(args: argparse.Namespace) -> None:
         "CELERY_BROKER_URL": args.redis_url,
         "CELERY_RESULT_BACKEND": args.redis_url,
         "LOG_LEVEL": "WARNING",
+        # The per-user limits would answer most of the load with 429s: lifted for the bench.
         "JOB_SUBMIT_THROTTLE_RATE": "100000000/min",
+        "CHIP_THROTTLE_RATE": "100000000/min",
+        "JOB_MAX_ACTIVE_PER_USER": "100000000",
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
@@ -403,6 +428,7 @@ def run(args: argparse.Namespace) -> None:
 
     django.setup()
     from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
 
     from config.celery_app import app
     from data_processing import services
@@ -410,6 +436,8 @@ def run(args: argparse.Namespace) -> None:
     from data_processing.progress import ProgressReporter
 
     user = get_user_model().objects.get(username="bench")
+    many_users = [get_user_model().objects.get_or_create(username=f"bench-{n}")[0] for n in range(50)]
+    many_tokens = [Token.objects.get_or_create(user=each)[0].key for each in many_users]
     Job.objects.filter(owner=user).delete()
     app.control.purge()
     # One finished job to poll, run in this process through the worker's own code path.
@@ -430,9 +458,10 @@ def run(args: argparse.Namespace) -> None:
 
     results: dict[str, Any] = {}
     for server in args.servers.split(","):
-        results[server] = hot_path(server, env, args, token, job, running)
+        results[server] = hot_path(server, env, args, token, job, running, many_tokens)
         app.control.purge()  # the thousands of queued benchmark jobs need not run
         Job.objects.filter(owner=user).exclude(id__in=[job["task_id"], running["task_id"]]).delete()
+        Job.objects.filter(owner__in=many_users).delete()
     overhead = job_overhead(env, args, token, user.pk)
 
     for server, figures in results.items():

@@ -1,0 +1,163 @@
+#!/usr/bin/env python
+"""What the async path adds to a chip query: the same request as a job, beside the synchronous answer.
+
+Not a test: a benchmark that prints figures. On the database that bench_chip_endpoints.py
+fills (1,000,000 generated contracts by default), it serves the API with uvicorn (one
+process) and runs one Celery worker, then, for the three chip endpoints and five filter
+sets, times sequentially:
+
+- sync: the chip endpoint answering in the request;
+- async: the same body with ``"async_mode": true`` → 202 → SUCCESS on the websocket →
+  GET tasks/result/, the result cache emptied first so the worker computes it every time.
+
+It prints both medians and their difference (the async path's overhead), beside a raw
+Celery round trip through the same broker.
+
+    .venv/bin/python test/bench_async_path.py [--database bench_x] [--rows N] [--samples 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import redis
+from websockets.sync.client import connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_chip_endpoints import (
+    ENDPOINTS,
+    FILTER_SETS,
+    PG,
+    ROOT,
+    body,
+    contractor_near,
+    ensure_database,
+    percentile,
+    serve,
+)
+
+TASKS = "/api/v1/data-processing/tasks"
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen:
+    log = (ROOT / "var" / "bench-async-worker.log").open("w")
+    return subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "interactive"),
+            *("-c", "2", "-n", "bench-async@%h", "-l", "warning"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=15)
+    parser.add_argument("--database", default="philgeps_bench")
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--redis-db", type=int, default=11, help="Redis database: cache, broker, channels")
+    args = parser.parse_args()
+
+    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "false",
+        "DATABASE_URL": f"{PG}/{args.database}",
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+        "LOG_LEVEL": "WARNING",
+        "CHIP_THROTTLE_RATE": "100000000/min",
+        "JOB_SUBMIT_THROTTLE_RATE": "100000000/min",
+    }
+    (ROOT / "var").mkdir(exist_ok=True)
+    ensure_database(args.database, args.rows, env)
+    contractor = contractor_near(args.database, 150)
+    filter_sets = {**FILTER_SETS, "one contractor": {"contractors": [contractor]}}
+    token = env["BENCH_TOKEN"]
+    cache = redis.Redis.from_url(redis_url)
+    server = serve(env, args.port)
+    worker = start_worker(env)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        os.environ.update(env)
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        from config.celery_app import app
+
+        app.send_task("celery.accumulate", args=[1], queue="interactive").get(timeout=120)  # worker up
+        ping = []
+        for _ in range(args.samples + 2):
+            started = time.perf_counter()
+            app.send_task("celery.accumulate", args=[1], queue="interactive").get(timeout=30)
+            ping.append((time.perf_counter() - started) * 1000)
+        ping = ping[2:]
+        headers = {"Authorization": f"Bearer {token}"}
+        ws_url = f"ws://127.0.0.1:{args.port}/ws/tasks/status/?token={token}"
+        print(f"\n{args.rows:,} contracts; one uvicorn process, one worker (2 processes); "
+              f"{args.samples} sequential requests per cell; median / p90 ms")  # fmt: skip
+        print(f"raw Celery round trip (baseline): {statistics.median(ping):.1f} / {percentile(ping, 90):.1f}")
+        print(f"{'endpoint':<28}{'filters':<17}{'sync':>14}{'async':>14}{'async - sync':>14}")
+        overheads = []
+        with httpx.Client(base_url=base, headers=headers, timeout=300) as client, connect(ws_url) as ws:
+            for endpoint in ENDPOINTS:
+                for name, filters in filter_sets.items():
+                    url = f"/api/v1/contracts/{endpoint}/"
+                    request = body(endpoint, filters)
+                    sync, asynchronous = [], []
+                    for _ in range(args.samples + 1):  # the first of each: warm-up
+                        started = time.perf_counter()
+                        client.post(url, json=request).raise_for_status()
+                        sync.append((time.perf_counter() - started) * 1000)
+                        started = time.perf_counter()
+                        queued = client.post(url, json={**request, "async_mode": True})
+                        queued.raise_for_status()
+                        answer = queued.json()
+                        if answer["status"] != "cached":
+                            while True:
+                                message = json.loads(ws.recv(timeout=300))
+                                if message.get("task_id") == answer["task_id"] and message["state"] in (
+                                    "SUCCESS",
+                                    "FAILURE",
+                                ):
+                                    break
+                            result = client.get(f"{TASKS}/result/", params={"cache_key": answer["cache_key"]})
+                            result.raise_for_status()
+                        asynchronous.append((time.perf_counter() - started) * 1000)
+                        cache.delete(answer["cache_key"])  # the next one computes again
+                    sync, asynchronous = sync[1:], asynchronous[1:]
+                    overhead = statistics.median(asynchronous) - statistics.median(sync)
+                    overheads.append(overhead)
+                    print(
+                        f"{endpoint:<28}{name:<17}"
+                        f"{statistics.median(sync):>7.1f} /{percentile(sync, 90):>5.0f}"
+                        f"{statistics.median(asynchronous):>7.1f} /{percentile(asynchronous, 90):>5.0f}"
+                        f"{overhead:>14.1f}",
+                        flush=True,
+                    )
+        middle, worst = statistics.median(overheads), max(overheads)
+        print(f"async - sync over the cells: median {middle:.1f}, max {worst:.1f}")
+    finally:
+        for process in (server, worker):
+            process.terminate()
+            process.wait()
+        cache.close()
+
+
+if __name__ == "__main__":
+    main()
