@@ -1,5 +1,6 @@
 """The Saved searches tab in a real browser: save the current filters with a schedule, see the
-last and next run, get a live "2 new" badge when a run finds new contracts, open them (in the
+last and next run, get a live "2 new" badge (and a mark on the tab while another is shown)
+when a run finds new contracts, open them (in the
 Search results tab), edit the schedule, delete."""
 
 from __future__ import annotations
@@ -67,7 +68,12 @@ def test_save_the_current_search_then_see_what_is_new_live(page, alice, dataset,
     # New contracts, and a run that finds them: the badge arrives over the websocket.
     add_road_contracts("NEW-ROAD-1", "NEW-ROAD-2")
     services.saved_search_run(saved_search_id=search.id, trigger=RunTrigger.IMPORT)
+    # It arrives while the Search results tab is shown: the Saved searches tab says so...
+    expect(tab(page, "Saved searches")).to_have_attribute("data-state", "new")
+    expect(tab(page, "Saved searches")).to_contain_text("(new results)")
     open_tab(page, "Saved searches")
+    # ...until it is looked at.
+    expect(tab(page, "Saved searches")).not_to_have_attribute("data-state", "new")
     badge = item.get_by_role("button", name="Show 2 new contracts of Road works")
     expect(badge).to_have_text("2 new")
     shot(page, "saved-searches-new-badge")

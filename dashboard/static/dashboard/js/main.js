@@ -355,6 +355,10 @@ const saved = new SavedSearchesPanel(document.getElementById("saved-panel"), {
   requestFor: (kind) => REQUESTS[kind](),
   onOpen: showJobResult,
   onShowNew: showNewContracts,
+  // Marks the tab when the news arrives while another one is shown; looking at it clears it.
+  onNews: () => {
+    if (tabs.selected !== "saved") tabs.setState("saved", "new");
+  },
 });
 
 for (const button of form.querySelectorAll("[data-action]")) button.disabled = false;

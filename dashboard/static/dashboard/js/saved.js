@@ -97,11 +97,12 @@ export class SavedSearchesPanel {
    * builds it; `onOpen(job, data)` shows a job's result; `onShowNew(search, data)` shows a
    * page of new contracts.
    */
-  constructor(root, { socket, kinds, requestFor, onOpen, onShowNew, announce = () => {} }) {
+  constructor(root, { socket, kinds, requestFor, onOpen, onShowNew, onNews = () => {}, announce = () => {} }) {
     this.root = root;
     this.requestFor = requestFor;
     this.onOpen = onOpen;
     this.onShowNew = onShowNew;
+    this.onNews = onNews;
     this.announce = announce;
     this.list = root.querySelector("[data-saved-list]");
     this.message = root.querySelector("[data-saved-message]");
@@ -145,6 +146,7 @@ export class SavedSearchesPanel {
 
   news(event) {
     this.announce(`${event.name}: ${count(event.new_count)} new contracts.`);
+    this.onNews(event);
     this.refresh();
   }
 

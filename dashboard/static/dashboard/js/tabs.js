@@ -6,7 +6,7 @@
 
 import { h } from "./format.js";
 
-const STATE_TEXT = { running: "running", done: "finished", failed: "failed", cancelled: "cancelled" };
+const STATE_TEXT = { running: "running", done: "finished", failed: "failed", cancelled: "cancelled", new: "new results" };
 
 export class Tabs {
   constructor(root) {
@@ -51,6 +51,8 @@ export class Tabs {
       tab.tabIndex = chosen ? 0 : -1;
       this.sections.get(other).hidden = !chosen;
     }
+    // "new" (a saved search found contracts) is news until the tab is looked at.
+    if (this.tabs.get(name).dataset.state === "new") this.setState(name, null);
     this.keepInRow(this.tabs.get(name));
     if (focus === "tab") this.tabs.get(name).focus();
     if (focus === "heading") {
@@ -82,7 +84,7 @@ export class Tabs {
     if (top < 0 || top > window.innerHeight / 3) this.root.scrollIntoView({ block: "start" });
   }
 
-  /** Mark a tab (running / done / failed / cancelled, or null), for answers that arrive in a tab not shown. */
+  /** Mark a tab (running / done / failed / cancelled / new, or null), for answers that arrive in a tab not shown. */
   setState(name, state) {
     const tab = this.tabs.get(name);
     if (!tab) return;
