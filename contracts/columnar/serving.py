@@ -87,8 +87,14 @@ _answer: ContextVar[Answer | None] = ContextVar("columnar_answer", default=None)
 
 
 def _forget_after_fork() -> None:
-    """A forked child opens its own DuckDB instances; the parent's stay the parent's."""
+    """A forked child opens its own DuckDB instances; the parent's stay the parent's.
+
+    Its copies of the parent's lock descriptors are closed: a shared flock lasts while any
+    descriptor of it is open, and would keep the parent's old snapshots from being deleted.
+    """
     global _lock
+    for snapshot in _opened.values():
+        os.close(snapshot.fd)
     _opened.clear()
     _lock = threading.Lock()
 
