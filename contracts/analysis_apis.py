@@ -44,6 +44,7 @@ from .selectors.red_flags import benford, rounding, value_distribution
 from .selectors.table_export import entity_export_lines, export_estimate
 from .selectors.time_ranges import available_time_ranges
 from .selectors.treemap import value_treemap
+from .version_headers import VERSION_HEADERS, versioned_response
 
 _ERRORS = {400: ErrorResponseSerializer, 401: ErrorResponseSerializer}
 _FILTERS = {"business_categories": ["Construction Projects"], "time_ranges": ["2023"]}
@@ -55,6 +56,7 @@ def _schema(operation_id: str, summary: str, request: Any, response: Any, exampl
             operation_id=operation_id,
             summary=summary,
             request=request,
+            parameters=VERSION_HEADERS,
             responses={200: response, **_ERRORS},
             examples=[OpenApiExample("Example", value=example, request_only=True)],
         )
@@ -78,7 +80,8 @@ class SelectorApi(APIView):
 
     def respond(self, data: Any) -> Response:
         """Answer a request body; data_processing's async_mode switch calls this too."""
-        return Response(type(self).selector(**self.validated(data)))
+        params = self.validated(data)
+        return versioned_response(lambda: type(self).selector(**params))
 
 
 @_schema(

@@ -29,6 +29,7 @@ from .serializers import (
     EntityTableRequestSerializer,
     FilterOptionsQuerySerializer,
 )
+from .version_headers import VERSION_HEADERS, versioned_response
 
 _ERRORS = {400: ErrorResponseSerializer, 401: ErrorResponseSerializer}
 
@@ -50,6 +51,7 @@ class ChipSearchApi(APIView):
 
     @extend_schema(
         operation_id="contracts_chip_search",
+        parameters=VERSION_HEADERS,
         summary="One page of the contracts the chips select",
         request=ChipSearchRequestSerializer,
         responses={200: ContractSearchResponseSerializer, **_ERRORS},
@@ -68,7 +70,7 @@ class ChipSearchApi(APIView):
         """Answer a request body; data_processing's async_mode switch calls this too."""
         serializer = ChipSearchRequestSerializer(data=data)
         serializer.is_valid(raise_exception=True)
-        return Response(contract_search(**serializer.validated_data))
+        return versioned_response(lambda: contract_search(**serializer.validated_data))
 
 
 class ChipAggregatesApi(APIView):
@@ -76,6 +78,7 @@ class ChipAggregatesApi(APIView):
 
     @extend_schema(
         operation_id="contracts_chip_aggregates",
+        parameters=VERSION_HEADERS,
         summary="Summary, totals by year and month, and top entities of the selected contracts",
         request=ChipAggregatesRequestSerializer,
         responses={200: ContractAggregatesResponseSerializer, **_ERRORS},
@@ -92,7 +95,7 @@ class ChipAggregatesApi(APIView):
         """Answer a request body; data_processing's async_mode switch calls this too."""
         serializer = ChipAggregatesRequestSerializer(data=data)
         serializer.is_valid(raise_exception=True)
-        return Response(contract_aggregates(**serializer.validated_data))
+        return versioned_response(lambda: contract_aggregates(**serializer.validated_data))
 
 
 class ChipAggregatesPaginatedApi(APIView):
@@ -100,6 +103,7 @@ class ChipAggregatesPaginatedApi(APIView):
 
     @extend_schema(
         operation_id="contracts_chip_aggregates_paginated",
+        parameters=VERSION_HEADERS,
         summary="One row per entity (contractor, area, organization or category) with its totals",
         request=EntityTableRequestSerializer,
         responses={200: EntityTableResponseSerializer, **_ERRORS},
@@ -124,7 +128,7 @@ class ChipAggregatesPaginatedApi(APIView):
         """Answer a request body; data_processing's async_mode switch calls this too."""
         serializer = EntityTableRequestSerializer(data=data)
         serializer.is_valid(raise_exception=True)
-        return Response(entity_table(**serializer.validated_data))
+        return versioned_response(lambda: entity_table(**serializer.validated_data))
 
 
 class FilterOptionsApi(APIView):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import connection, models
 from django.db.models.functions import MD5, Upper
+from django.utils import timezone
 
 
 class NamedEntity(models.Model):
@@ -123,6 +124,9 @@ class DatasetVersion(models.Model):
 
     version = models.PositiveBigIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
+    # When this row (this line of versions) began: a recreated or flushed database counts
+    # versions from the start again, and its snapshots must not pass for older versions.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     def __str__(self) -> str:
         return f"dataset v{self.version}"

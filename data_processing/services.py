@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from contracts.columnar import Answer, answering
 from contracts.filters import ContractFilters
 from contracts.models import DatasetVersion
 
@@ -165,7 +166,11 @@ def results_warm_defaults() -> list[str]:
         for payload in spec.warm_payloads:
             params = spec.parse(payload)
             cache_key = cache_key_for(spec.prefix, request_fingerprint(spec, params, owner=None), version)
-            result_cache.result_set(cache_key, spec.run(params))
+            with answering() as answer:
+                data = spec.run(params)
+            if answer.stale:  # an older version's answer; the next run warms the current one
+                continue
+            result_cache.result_set(cache_key, data)
             keys.append(cache_key)
     return keys
 
@@ -269,20 +274,35 @@ def job_run(job_id: str, *, redelivered: bool = False) -> None:
         return
     spec = job_kind(job.kind)
     context = RunContext(job_id=str(job.id), on_progress=ProgressReporter(job))
+    message = "Complete."
     if not result_cache.result_exists(job.cache_key):
-        data = spec.run(spec.parse(job.params), context)
-        result_cache.result_set(job.cache_key, data)
-    job_succeed(job, result_file=context.result_file)
+        with answering() as answer:
+            data = spec.run(spec.parse(job.params), context)
+        if answer.stale:
+            # The key names the version current at submit; this answer is an older one's, so
+            # it lives only long enough for its job to be read, and says what it is.
+            result_cache.result_set(job.cache_key, data, timeout=settings.COLUMNAR_STALE_RESULT_SECONDS)
+            message = stale_answer_message(answer)
+        else:
+            result_cache.result_set(job.cache_key, data)
+    job_succeed(job, result_file=context.result_file, message=message)
 
 
-def job_succeed(job: Job, *, result_file: str = "") -> None:
+def stale_answer_message(answer: Answer) -> str:
+    return (
+        f"Complete; answered from dataset version {answer.version} while the snapshot of "
+        f"version {answer.current} was being built."
+    )
+
+
+def job_succeed(job: Job, *, result_file: str = "", message: str = "Complete.") -> None:
     now = timezone.now()
     file_field = {"result_file": result_file} if result_file else {}
     with job_state.worker_commit():
         updated = Job.objects.filter(id=job.id, state__in=RUNNING_STATES).update(
             state=JobState.SUCCESS,
             progress=100,
-            message="Complete.",
+            message=message,
             error="",
             completed_at=now,
             updated_at=now,

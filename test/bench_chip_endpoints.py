@@ -12,7 +12,8 @@ DuckDB-over-Parquet dashboard this one replaces ("original", same rows and machi
     make bench            # or: .venv/bin/python test/bench_chip_endpoints.py [--rows N] [--samples N]
     --engines columnar,database   also time the database engine (the columnar one switched off)
     --rebuild                     bump the dataset version and time the snapshot rebuild
-                                  while a client keeps querying
+                                  while a client keeps querying (before / during / after)
+    --rebuild-only                that measurement alone, without the table
 """
 
 from __future__ import annotations
@@ -175,6 +176,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--engines", default="columnar", help="columnar,database")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--rebuild-only", action="store_true", help="skip the table, time the rebuild only")
     args = parser.parse_args()
 
     env = {
@@ -208,7 +210,7 @@ def main() -> None:
                     f"{'baseline: filter-options':<28}{'(1 row)':<17}{statistics.median(baseline):>8.1f}"
                     f"{percentile(baseline, 90):>8.1f}"
                 )
-                for endpoint in ENDPOINTS:
+                for endpoint in () if args.rebuild_only else ENDPOINTS:
                     for name, filters in filter_sets.items():
                         url = f"{base}/{endpoint}/"
                         samples = time_requests(client, "POST", url, body(endpoint, filters), args.samples)
@@ -221,15 +223,27 @@ def main() -> None:
                             flush=True,
                         )
                 print(f"server resident memory after the runs: {rss_mb(server.pid):.0f} MB")
-                if args.rebuild and engine == "columnar":
-                    time_rebuild(client, base, env)
+                if (args.rebuild or args.rebuild_only) and engine == "columnar":
+                    time_rebuild(client, base, env, args.samples)
         finally:
             server.terminate()
             server.wait()
 
 
-def time_rebuild(client: httpx.Client, base: str, env: dict[str, str]) -> None:
-    """Bump the dataset version (its snapshot is rebuilt after commit) while querying non-stop."""
+REBUILD_FILTER_SETS = ("none", "one area")
+VERSION_HEADERS = ("X-Dataset-Version", "X-Dataset-Current-Version")
+
+
+def time_rebuild(client: httpx.Client, base: str, env: dict[str, str], samples: int) -> None:
+    """Bump the dataset version (its snapshot is rebuilt after commit) while querying non-stop.
+
+    The contractor table, unfiltered and for one area in turn: its latency during the
+    rebuild beside the same requests before the bump and after it, and which dataset version
+    answered (the X-Dataset-Version header).
+    """
+    url = f"{base}/chip-aggregates-paginated/"
+    requests = {name: body("chip-aggregates-paginated", FILTER_SETS[name]) for name in REBUILD_FILTER_SETS}
+    before = {name: time_requests(client, "POST", url, requests[name], samples) for name in requests}
     bump = subprocess.Popen(
         [
             sys.executable,
@@ -243,21 +257,32 @@ def time_rebuild(client: httpx.Client, base: str, env: dict[str, str]) -> None:
         stdout=subprocess.PIPE,
         text=True,
     )
-    latencies, failures = [], 0
-    request = body("chip-aggregates-paginated", {"areas": ["Metro Manila"]})
+    during: dict[str, list[float]] = {name: [] for name in requests}
+    failures, answered_by = 0, {}
     while bump.poll() is None:
-        started = time.perf_counter()
-        response = client.post(f"{base}/chip-aggregates-paginated/", json=request)
-        latencies.append((time.perf_counter() - started) * 1000)
-        failures += response.status_code != 200
+        for name, request in requests.items():
+            started = time.perf_counter()
+            response = client.post(url, json=request)
+            during[name].append((time.perf_counter() - started) * 1000)
+            failures += response.status_code != 200
+            label = "v{} of v{}".format(*(response.headers.get(h, "?") for h in VERSION_HEADERS))
+            answered_by[label] = answered_by.get(label, 0) + 1
     build_seconds = bump.stdout.read().strip()
-    print(
-        f"\nsnapshot rebuild after a version bump: {build_seconds} s; meanwhile {len(latencies)} "
-        f"contractor-table requests (one area), {failures} failed, median "
-        f"{statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms"
-    )
-    after = time_requests(client, "POST", f"{base}/chip-aggregates-paginated/", request, 10)
-    print(f"after the rebuild: median {statistics.median(after):.1f} ms")
+    after = {name: time_requests(client, "POST", url, requests[name], samples) for name in requests}
+    total = sum(len(timings) for timings in during.values())
+    print(f"\nsnapshot rebuild after a version bump: {build_seconds} s (bump, commit and build)")
+    print(f"contractor table: {total} requests during the rebuild, {failures} failed; ms")
+    print(f"{'filters':<12}{'':<22}{'requests':>9}{'median':>9}{'p90':>9}{'max':>9}")
+    phases = (("before (baseline)", before), ("during the rebuild", during), ("after", after))
+    for name in requests:
+        for phase, timings in phases:
+            figures = timings[name]
+            print(
+                f"{name:<12}{phase:<22}{len(figures):>9}{statistics.median(figures):>9.1f}"
+                f"{percentile(figures, 90):>9.1f}{max(figures):>9.1f}"
+            )
+    shares = ", ".join(f"{label}: {n}" for label, n in answered_by.items())
+    print(f"answered during the rebuild by (dataset version of current): {shares}")
 
 
 if __name__ == "__main__":

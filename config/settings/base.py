@@ -245,6 +245,9 @@ COLUMNAR_BUILD_ON_COMMIT = env.bool("COLUMNAR_BUILD_ON_COMMIT", default=True)
 # Per process (each web and worker process opens the snapshot once): bounds resident memory.
 COLUMNAR_MEMORY_LIMIT = env("COLUMNAR_MEMORY_LIMIT", default="512MB")
 COLUMNAR_THREADS = env.int("COLUMNAR_THREADS", default=2)
+# While a new version's snapshot builds, the previous version's answers; a job answered so is
+# cached this many seconds only (its key names the new version), long enough to be read.
+COLUMNAR_STALE_RESULT_SECONDS = env.int("COLUMNAR_STALE_RESULT_SECONDS", default=30)
 # Amount thresholds (PHP, comma-separated) the value distribution marks besides the round
 # 1 M / 5 M / 10 M: e.g. the approval limits of the procuring entities being audited.
 RED_FLAG_THRESHOLDS = [Decimal(value) for value in env.list("RED_FLAG_THRESHOLDS", default=[])]

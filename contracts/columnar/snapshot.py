@@ -5,26 +5,20 @@ the contracts and the four entity tables, laid out by column and sorted by award
 DuckDB scans and groups an order of magnitude faster than a row store can.
 
 - **Identity.** A snapshot is named after the dataset version row and the file layout
-  (`layout<n>-v<version>-<stamp>`), in a directory per database, so it never answers for
-  other data: every import or generate bumps the version, a recreated database gets a new
-  stamp, and a release that changes the layout builds its own files.
+  (`layout<n>-l<line>-v<version>-<stamp>`), in a directory per database, so it never answers
+  for other data: every import or generate bumps the version, a recreated or flushed
+  database starts a new line, and a release that changes the layout builds its own files.
 - **Building.** Under an exclusive file lock (one builder per directory, across processes
   and machines sharing it), the rows are read in one repeatable-read transaction together
   with the version they belong to, streamed out as CSV (PostgreSQL: `COPY ... TO STDOUT`; any
   other database through its cursor), loaded by DuckDB's core CSV reader into a temporary
   file (no extension is ever downloaded), and renamed into place: a reader sees the whole
-  file or none of it. Older snapshots are then deleted; a process still reading one keeps its
-  open file until its query ends.
+  file or none of it. Then `prune` deletes what no reader needs: at most the current and
+  one previous snapshot keep their names.
 - **When.** Right after the commit of an import or generate (`DatasetVersion.bump()`), and
   lazily, in a background thread, by any process that finds the current one missing.
-- **Reading.** Each process opens the current file once, read-only (several processes may),
-  and every query takes its own cursor, as DuckDB asks of multi-threaded callers. A process
-  switches to a new file at the first query after the version changes; a query started on
-  the old one finishes on it, so no query mixes versions.
 
-While no snapshot of the current version is at hand (being built, or the build failed),
-`snapshot_cursor()` yields None and the selectors ask the database itself: answers are always
-those of the current data, only slower for a few seconds after an import.
+Which snapshot answers a query, and how readers let go of old ones, is `serving`'s job.
 """
 
 from __future__ import annotations
@@ -40,7 +34,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -96,26 +90,17 @@ _AREA_ENTRY_COLUMNS = {"area_id": "BIGINT", "entry": "VARCHAR"}
 # Session settings, so per cursor. A perfect hash table (a direct array indexed by the group
 # key) for groupings whose key spans up to 2^20 values (every entity id range here): grouping
 # a million rows by contractor takes a quarter of the time of a general hash table.
-_SESSION_SETTINGS = "SET enable_progress_bar = false; SET perfect_ht_threshold = 20"
+SESSION_SETTINGS = "SET enable_progress_bar = false; SET perfect_ht_threshold = 20"
 
 _lock = threading.Lock()
-_open: dict[Path, duckdb.DuckDBPyConnection] = {}  # the current snapshot's connection, per process
 _builder: threading.Thread | None = None
 
 
 def _forget_after_fork() -> None:
-    """A forked child (prefork worker, gunicorn) must not share its parent's DuckDB instance."""
+    """A forked child (prefork worker, gunicorn) starts its own builder thread if it needs one."""
     global _builder, _lock
-    _open.clear()
     _builder = None
-    # Session settings, so per cursor. A perfect hash table (a direct array indexed by the group
-
-
-# key) for groupings whose key spans up to 2^20 values (every entity id range here): grouping
-# a million rows by contractor takes a quarter of the time of a general hash table.
-_SESSION_SETTINGS = "SET enable_progress_bar = false; SET perfect_ht_threshold = 20"
-
-_lock = threading.Lock()
+    _lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
@@ -131,13 +116,43 @@ def duckdb_config() -> dict[str, str | int]:
 
 
 def current_key() -> str | None:
-    """`layout<n>-v<version>-<stamp>` of the data in the database now; None before any
-    import or generate."""
-    row = DatasetVersion.objects.filter(pk=1).values_list("version", "updated_at").first()
+    """`layout<n>-l<line>-v<version>-<stamp>` of the data in the database now; None before
+    any import or generate. The line is when the version row began (see DatasetVersion)."""
+    row = DatasetVersion.objects.filter(pk=1).values_list("version", "updated_at", "created_at").first()
     if row is None:
         return None
-    version, updated_at = row
-    return f"layout{LAYOUT}-v{version}-{int(updated_at.timestamp() * 1_000_000)}"
+    version, updated_at, created_at = row
+    return f"{_line_prefix(created_at.timestamp())}-v{version}-{int(updated_at.timestamp() * 1_000_000)}"
+
+
+def _line_prefix(created: float) -> str:
+    return f"layout{LAYOUT}-l{int(created * 1_000_000)}"
+
+
+_KEY = re.compile(r"^(?P<line>layout\d+-l\d+)-v(?P<version>\d+)-\d+$")
+
+
+def key_version(key: str) -> int:
+    """The dataset version a snapshot key (or file stem) names."""
+    match = _KEY.match(key)
+    if match is None:
+        raise ValueError(f"not a snapshot key: {key!r}")
+    return int(match["version"])
+
+
+def older_snapshots(directory: Path, key: str) -> list[Path]:
+    """Complete snapshots in `directory` of earlier versions of the same data (same layout,
+    same line of versions as `key`), newest first."""
+    match = _KEY.match(key)
+    if match is None or not directory.is_dir():
+        return []
+    version = int(match["version"])
+    found = []
+    for path in directory.glob(f"{match['line']}-v*{SUFFIX}"):
+        other = _KEY.match(path.stem)
+        if other is not None and other["line"] == match["line"] and int(other["version"]) < version:
+            found.append((int(other["version"]), path))
+    return [path for _version, path in sorted(found, reverse=True)]
 
 
 def snapshot_dir() -> Path:
@@ -147,54 +162,6 @@ def snapshot_dir() -> Path:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(str(db["NAME"])).name)[:40]
     digest = hashlib.sha256(identity.encode()).hexdigest()[:10]
     return Path(settings.COLUMNAR_DIR) / f"{name}-{digest}"
-
-
-# --- Reading -----------------------------------------------------------------------------------
-
-
-@contextmanager
-def snapshot_cursor() -> Iterator[duckdb.DuckDBPyConnection | None]:
-    """A DuckDB cursor on the snapshot of the current dataset version, or None (ask the database).
-
-    None when the engine is off, no data was ever loaded, or the current snapshot is not
-    built yet (a background build is then started).
-    """
-    base = _current_connection()
-    if base is None:
-        yield None
-        return
-    cursor = base.cursor()
-    cursor.execute(_SESSION_SETTINGS)
-    try:
-        yield cursor
-    finally:
-        cursor.close()
-
-
-def _current_connection() -> duckdb.DuckDBPyConnection | None:
-    if not settings.COLUMNAR_ENABLED:
-        return None
-    key = current_key()
-    if key is None:
-        return None
-    path = snapshot_dir() / f"{key}{SUFFIX}"
-    with _lock:
-        base = _open.get(path)
-        if base is not None:
-            return base
-        if path.exists():
-            try:
-                base = duckdb.connect(str(path), read_only=True, config=duckdb_config())
-            except (duckdb.Error, OSError):  # deleted since, or half-written by a foreign tool
-                logger.warning("could not open columnar snapshot %s", path, exc_info=True)
-            else:
-                # The previous version's connection is dropped, not closed: cursors still
-                # running on it keep the database open until they finish.
-                _open.clear()
-                _open[path] = base
-                return base
-    start_background_build()
-    return None
 
 
 # --- Building ----------------------------------------------------------------------------------
@@ -257,7 +224,7 @@ def build_snapshot(*, wait: bool = True) -> Path | None:
                 logger.info(
                     "columnar snapshot %s: %d contracts in %.1f s", key, rows, time.monotonic() - started
                 )
-        _remove_all_but(directory, target)
+        prune(directory, target)
         return target
 
 
@@ -338,7 +305,7 @@ def _load(tmp: Path, target: Path, key: str) -> None:
     """The DuckDB file from the dumped CSV files."""
     db = duckdb.connect(str(target), config=duckdb_config())
     try:
-        db.execute(_SESSION_SETTINGS)
+        db.execute(SESSION_SETTINGS)
         db.execute(
             f"CREATE TABLE contracts AS SELECT {_CONTRACT_SELECT} "
             f"FROM {_read_csv(tmp / 'contracts.csv', _CONTRACT_COLUMNS)} ORDER BY award_date, id"
@@ -354,24 +321,51 @@ def _load(tmp: Path, target: Path, key: str) -> None:
         db.close()
 
 
-def _remove_all_but(directory: Path, keep: Path) -> None:
-    """Delete older snapshots and leftovers of interrupted builds: while we hold the build
-    lock, everything else in the directory is stale."""
+def prune(directory: Path, current: Path) -> None:
+    """Delete what no reader needs, while we hold the build lock (so nothing else is building).
+
+    Leftovers of interrupted builds and snapshots of another layout or line of versions go at
+    once, and so does every snapshot older than the newest previous one (a process still
+    reading one keeps its open file; the system frees it when that process closes it). The
+    newest previous snapshot goes only once no process has it open: readers hold a shared
+    `flock` on theirs, and the last one to let go deletes it (`delete_unless_read`).
+    """
+    previous = older_snapshots(directory, current.stem)[:1]
     for path in directory.iterdir():
-        if path == keep or path.name == "build.lock":
+        if path == current or path.name == "build.lock":
             continue
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
+        elif path in previous:
+            delete_unless_read(path)
         else:
             path.unlink(missing_ok=True)
 
 
-def columnar_or_database(columnar: Callable[[duckdb.DuckDBPyConnection], T], database: Callable[[], T]) -> T:
-    """`columnar(cursor)` on the current snapshot if there is one, else (or if it fails) `database()`."""
-    with snapshot_cursor() as cursor:
-        if cursor is not None:
-            try:
-                return columnar(cursor)
-            except duckdb.Error:  # e.g. out of memory under COLUMNAR_MEMORY_LIMIT
-                logger.exception("columnar query failed; the database answers instead")
-    return database()
+def delete_unless_read(path: Path, fd: int | None = None) -> bool:
+    """Delete the snapshot `path` if no process holds it open; True if it is gone.
+
+    An exclusive flock is granted only when no reader holds its shared one. `fd` is the
+    caller's own open descriptor on it (its shared lock is converted), else one is opened.
+    """
+    own = fd is None
+    if fd is None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        if own:
+            os.close(fd)
+        return False
+    try:
+        if os.stat(path).st_ino == os.fstat(fd).st_ino:  # not replaced under that name since
+            path.unlink()
+    except FileNotFoundError:
+        pass
+    finally:
+        if own:
+            os.close(fd)
+    return True

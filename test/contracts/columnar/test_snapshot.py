@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from contracts.columnar import build_snapshot, snapshot_cursor
 from contracts.columnar import snapshot as snapshot_module
+from contracts.columnar.serving import open_snapshots
 from contracts.filters import ContractFilters
 from contracts.generating.service import ExistingContracts, contracts_generate
 from contracts.selectors import contract_aggregates
@@ -26,19 +27,22 @@ def snapshots(directory: Path) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_generate_builds_its_snapshot_after_commit_and_drops_the_old_one(columnar):
+def test_each_generate_builds_its_snapshot_after_commit_and_the_old_one_goes_once_unused(columnar):
     contracts_generate(count=300, seed=3)
     first = snapshots(columnar.COLUMNAR_DIR)
     assert len(first) == 1 and "-v2-" in first[0]
     with snapshot_cursor() as cursor:
         assert cursor.execute("SELECT count(*) FROM contracts").fetchone()[0] == 300
         contracts_generate(count=200, seed=4, existing=ExistingContracts.REPLACE)
-        # The query that started on the old snapshot finishes on it, although it was deleted.
+        # The query that started on the old snapshot finishes on it.
         assert cursor.execute("SELECT count(*) FROM contracts").fetchone()[0] == 300
     second = snapshots(columnar.COLUMNAR_DIR)
-    assert len(second) == 1 and "-v3-" in second[0]
+    assert len(second) == 2 and "-v2-" in second[0] and "-v3-" in second[1]  # v2 is still open here
     with snapshot_cursor() as cursor:
         assert cursor.execute("SELECT count(*) FROM contracts").fetchone()[0] == 200
+    # Superseded and unused: closed, and deleted as nobody else holds it.
+    assert snapshots(columnar.COLUMNAR_DIR) == second[1:]
+    assert open_snapshots() == {second[1]: 0}
 
 
 @pytest.mark.django_db(transaction=True)
