@@ -37,6 +37,7 @@ class SavedSearchListApi(APIView):
             {"count": serializers.IntegerField(), "results": SavedSearchSerializer(many=True)},
         ),
         summary="Your saved searches",
+        operation_id="saved_searches_list",
     )
     def get(self, request: Request) -> Response:
         searches = list(selectors.saved_search_list_for_owner(owner=request.user))
