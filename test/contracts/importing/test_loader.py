@@ -367,7 +367,7 @@ def test_a_straight_copy_that_meets_a_stored_reference_falls_back_to_the_upsert(
     with NEWER.open(encoding="utf-8-sig", newline="") as text:
         reader = ExportReader(text, encoding="utf-8-sig")
         reader.read_header()
-        records = [parsed.record for parsed in reader if parsed.record is not None]
+        records = [CopyBatchWriter.prepare(parsed.record) for parsed in reader if parsed.record is not None]
     writer = CopyBatchWriter()
     writer._expect_new = True  # as after an all-new batch, or a race with another import
 
