@@ -28,8 +28,9 @@ from .models import DroppedIndex
 
 # Advisory lock key of a bulk load in progress (any 64-bit number no other code uses).
 BULK_LOAD_LOCK = 0x5048_4C47_4550_5301
-# Sorts for the btree builds fit in memory; a GIN build flushes less often with more.
-_MAINTENANCE_WORK_MEM = "256MB"
+# Sorts for the btree builds fit in memory; a GIN build flushes less often with more. No
+# statement timeout: a build canceled part-way only leaves the index missing for longer.
+_MAINTENANCE_SETTINGS = "SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL statement_timeout = 0"
 
 
 def bulk_load_pays(new_rows: int, existing_rows: int) -> bool:
@@ -54,7 +55,7 @@ class DroppedIndexes:
         """Create every dropped index and foreign key again, one after another, in the
         caller's transaction (the one that dropped them, or any other)."""
         with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL maintenance_work_mem = '{_MAINTENANCE_WORK_MEM}'")
+            cursor.execute(_MAINTENANCE_SETTINGS)
             _build(cursor, self.table, self.foreign_keys, DroppedIndex.Kind.FOREIGN_KEY)
             _build(cursor, self.table, self.indexes, DroppedIndex.Kind.INDEX)
 
@@ -96,7 +97,7 @@ class DroppedIndexes:
 
 def _in_transaction(table: str, statements: Sequence[tuple[str, str]], kind: str) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL maintenance_work_mem = '{_MAINTENANCE_WORK_MEM}'")
+        cursor.execute(_MAINTENANCE_SETTINGS)
         _build(cursor, table, statements, kind)
 
 
@@ -192,7 +193,7 @@ def repair_dropped_indexes() -> list[str]:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [BULK_LOAD_LOCK])
         if not cursor.fetchone()[0]:
             return []
-        cursor.execute(f"SET LOCAL maintenance_work_mem = '{_MAINTENANCE_WORK_MEM}'")
+        cursor.execute(_MAINTENANCE_SETTINGS)
         records = list(DroppedIndex.objects.order_by("table", "kind", "name"))  # foreign keys first
         for record in records:
             _build(cursor, record.table, [(record.name, record.definition)], record.kind)

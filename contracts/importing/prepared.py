@@ -17,6 +17,8 @@ from .parsing import ContractRecord
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
+
+
 class CopyItem(NamedTuple):
     """A record ready for COPY but for its entity ids, which only the database knows."""
 
