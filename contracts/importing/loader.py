@@ -2,9 +2,9 @@
 
 The two jobs live beside this module: `parsing` turns rows into records (no database),
 `writing` stores a batch (COPY and one upsert on PostgreSQL). Here they run side by side:
-a thread parses the file while this one writes the previous batch, so Python and the
-database each keep one core busy. Memory stays flat for a file of any size: at most one
-batch being written, one being filled and a few parsed chunks in between.
+parsing processes (`pipeline`) parse blocks of the file while this one writes, so Python
+parsing is no longer held to one core. Memory stays flat for a file of any size: at most one
+batch being written, one being filled and a few blocks per parsing process in between.
 
 A re-import of the same file writes nothing and leaves the dataset version (and every cached
 result) alone. Within a file, a later row for the same reference replaces an earlier one
@@ -38,7 +38,7 @@ from contracts.signals import dataset_changed_send
 
 from .columns import MissingColumns
 from .parsing import Rejection, UnreadableFile
-from .pipeline import Chunk, ParserDied, parsed_in_child
+from .pipeline import Chunk, ParserDied, parsed_in_children
 from .writing import BatchWriter, batch_writer
 
 __all__ = [
@@ -53,9 +53,6 @@ __all__ = [
 # Rows per transaction: measured on 1M rows, 2,000 to 20,000 differ by a few percent; larger
 # batches hold more memory and make a failed batch cost more.
 DEFAULT_BATCH_SIZE = 10_000
-# Rows the parsing process sends at a time (fewer when batches are smaller); progress is
-# reported as often (a stretch of unawarded rows fills no batch but still moves the bar).
-_CHUNK_ROWS = 1000
 
 # After a load this large, vacuum and analyze at once rather than wait for autovacuum.
 BULK_LOAD_ROWS = 50_000
@@ -127,15 +124,7 @@ def contracts_import(
     run.size = _stream_size(stream)
     started = time.monotonic()
     try:
-        with contextlib.ExitStack() as stack:
-            header, chunks = stack.enter_context(
-                parsed_in_child(
-                    stream,
-                    encoding=encoding,
-                    chunk_rows=min(_CHUNK_ROWS, batch_size),
-                    prepare=run.writer.prepare,
-                )
-            )
+        with parsed_in_children(stream, encoding=encoding, prepare=run.writer.prepare) as (header, chunks):
             if rejects is not None:
                 run.report = _RejectsReport(rejects, header)
             run.consume(chunks)

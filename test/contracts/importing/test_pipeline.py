@@ -1,5 +1,5 @@
-"""The parsing process: what crosses the process boundary, and that the child never outlives
-the import (no database here: the child has none)."""
+"""The parsing processes: what crosses the process boundary, blocks cut at row boundaries,
+and that no child outlives the import (no database here: the children have none)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from contracts.importing.columns import MissingColumns
 from contracts.importing.parsing import UnreadableFile
-from contracts.importing.pipeline import Chunk, ParserDied, parsed_in_child
+from contracts.importing.pipeline import Chunk, ParserDied, parsed_in_children
 from contracts.importing.prepared import CopyItem, copy_item, same_record
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -22,12 +22,20 @@ OLDER = FIXTURES / "bid_award_details_2012.csv"
 HEADER = b"Award No.,Award Title,Awardee Corporate Title,Organization Name,Contract Amount,Award Date\n"
 
 
-def parse_all(data: bytes, *, chunk_rows: int = 1000, prepare=same_record) -> tuple[list[str], list[Chunk]]:
-    with parsed_in_child(io.BytesIO(data), encoding="utf-8-sig", chunk_rows=chunk_rows, prepare=prepare) as (
-        header,
-        chunks,
-    ):
-        return header, list(chunks)
+def parse_all(
+    data: bytes, *, block_bytes: int = 1 << 20, prepare=same_record, encoding: str = "utf-8-sig"
+) -> tuple[list[str], list[Chunk]]:
+    """The header and the chunks up to the first that failed, as the importer reads them."""
+    stream = io.BytesIO(data)
+    with parsed_in_children(
+        stream, encoding=encoding, prepare=prepare, parsers=2, block_bytes=block_bytes
+    ) as (header, chunks):
+        read: list[Chunk] = []
+        for chunk in chunks:
+            read.append(chunk)
+            if chunk.failure is not None:
+                break
+        return header, read
 
 
 def test_no_child_is_left_behind_after_any_test():
@@ -37,8 +45,9 @@ def test_no_child_is_left_behind_after_any_test():
 @pytest.mark.parametrize(
     ("path", "references", "rejected_lines"), [(NEWER, 5, [8, 9, 10, 12]), (OLDER, 2, [5])]
 )
-def test_both_header_generations_cross_with_exact_reject_lines(path, references, rejected_lines):
-    header, chunks = parse_all(path.read_bytes(), chunk_rows=2)
+@pytest.mark.parametrize("block_bytes", [1 << 20, 100, 1])  # one block; several per child; a row each
+def test_both_header_generations_cross_with_exact_reject_lines(path, references, rejected_lines, block_bytes):
+    header, chunks = parse_all(path.read_bytes(), block_bytes=block_bytes)
 
     assert header[0].lstrip("\ufeff") in ("Procuring Entity (PE)", "Organization Name")
     records = [item for chunk in chunks for item in chunk.items]
@@ -76,13 +85,38 @@ def test_a_file_that_breaks_off_part_way_keeps_the_rows_before():
     good = b"".join(b"%d,Road,ACME,DPWH,100,01/01/2024\n" % n for n in range(1, 251))
     bad = b"999,Road,CAF\xc9 BUILDERS,DPWH,100,01/01/2024\n"
 
-    _, chunks = parse_all(HEADER + good + bad * 20_000, chunk_rows=100)
+    _, chunks = parse_all(HEADER + good + bad * 20_000, block_bytes=1000)
 
     assert isinstance(chunks[-1].failure, UnreadableFile)
-    assert "not utf-8-sig text" in str(chunks[-1].failure)
-    # Text is decoded a block ahead of the csv reader: the last few good rows share the bad block.
-    assert 200 <= sum(len(chunk.items) for chunk in chunks) <= 250
+    assert str(chunks[-1].failure).startswith("the file is not utf-8-sig text (line 252): ")
+    assert sum(len(chunk.items) for chunk in chunks) == 250
     assert all(chunk.failure is None for chunk in chunks[:-1])
+
+
+def test_quoted_newlines_and_bare_carriage_returns_keep_rows_whole_and_lines_exact():
+    rows = [
+        b'1,"Road\nwith ""two"" lines",ACME,DPWH,100,01/01/2024',
+        b"2,Bridge,ACME,DPWH,TBD,01/01/2024",  # rejected: the amount
+        b'3,"Three\r\nline\ntitle",ACME,DPWH,100,01/01/2024',
+        b"4,School,ACME,DPWH,oops,01/01/2024",  # rejected
+    ]
+    for ending in (b"\n", b"\r\n", b"\r"):
+        data = HEADER.replace(b"\n", ending) + ending.join(rows) + ending
+        for block_bytes in (1, 7, 64, 1 << 20):
+            _, chunks = parse_all(data, block_bytes=block_bytes)
+
+            titles = [item.title for chunk in chunks for item in chunk.items]
+            assert titles == ['Road\nwith "two" lines', "Three\r\nline\ntitle"], (ending, block_bytes)
+            assert [r.line for chunk in chunks for r in chunk.rejections] == [4, 8], (ending, block_bytes)
+
+
+def test_an_encoding_that_is_not_ascii_compatible_is_parsed_too():
+    text = NEWER.read_bytes().decode("utf-8-sig")
+
+    _, chunks = parse_all(text.encode("utf-16"), encoding="utf-16", block_bytes=50)
+
+    assert [r.line for chunk in chunks for r in chunk.rejections] == [8, 9, 10, 12]
+    assert sum(len(chunk.items) for chunk in chunks) == 5
 
 
 def test_a_killed_parser_is_reported_not_waited_for():
@@ -90,14 +124,16 @@ def test_a_killed_parser_is_reported_not_waited_for():
 
     with (
         pytest.raises(ParserDied),
-        parsed_in_child(io.BytesIO(HEADER + rows), encoding="utf-8", chunk_rows=10, prepare=same_record) as (
+        parsed_in_children(
+            io.BytesIO(HEADER + rows), encoding="utf-8", prepare=same_record, block_bytes=500
+        ) as (
             _,
             chunks,
         ),
     ):
         next(chunks)
-        (child,) = multiprocessing.active_children()
-        os.kill(child.pid, signal.SIGKILL)
+        for child in multiprocessing.active_children():
+            os.kill(child.pid, signal.SIGKILL)
         for _ in chunks:
             pass
     assert multiprocessing.active_children() == []
@@ -109,7 +145,9 @@ def test_leaving_early_stops_the_child(error):
 
     with (
         pytest.raises(error),
-        parsed_in_child(io.BytesIO(HEADER + rows), encoding="utf-8", chunk_rows=10, prepare=same_record) as (
+        parsed_in_children(
+            io.BytesIO(HEADER + rows), encoding="utf-8", prepare=same_record, block_bytes=500
+        ) as (
             _,
             chunks,
         ),
