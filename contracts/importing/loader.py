@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from .columns import MissingColumns
 from .parsing import Rejection, UnreadableFile
 from .pipeline import Chunk, ParserDied, parsed_in_children
 from .writing import BatchWriter, batch_writer
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -229,6 +232,7 @@ class _ImportRun:
     def finish(self) -> None:
         """After the last row, or a failure: indexes back, the version bumped if data changed,
         fresh statistics after a large load."""
+        started = time.monotonic()
         try:
             if self.dropped is not None:
                 if connection.in_atomic_block:  # the caller's transaction holds the drop
@@ -236,6 +240,7 @@ class _ImportRun:
                 else:
                     self.dropped.rebuild_concurrently()
                 self.dropped = None
+                logger.info("indexes and foreign keys rebuilt in %.1f s", time.monotonic() - started)
         finally:
             self.bulk_lock.close()
         # Bump even when the import stopped part-way: the batches committed so far have
@@ -244,4 +249,6 @@ class _ImportRun:
             self.summary.dataset_version = DatasetVersion.bump()
             dataset_changed_send(self.summary.dataset_version)
         if self.summary.imported >= BULK_LOAD_ROWS:
+            started = time.monotonic()
             contracts_vacuum_analyze()
+            logger.info("VACUUM (ANALYZE) after the load in %.1f s", time.monotonic() - started)

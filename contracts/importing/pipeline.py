@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -104,7 +105,8 @@ def parsed_in_children(
                 name=f"import-parser-{number}",
                 daemon=True,
             )
-            child.start()
+            with _main_script_hidden():
+                child.start()
             data_out.close()  # the child's ends: their closing tells either side the other is gone
             results_in.close()
             children.append(child)
@@ -128,6 +130,20 @@ def parsed_in_children(
             feeder.join()  # its pipes broke with the children
         for connection in inputs:
             connection.close()
+
+
+@contextlib.contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """"spawn" runs the parent's main script again in each child (as `__mp_main__`) when it
+    was started as a path; the children need nothing from it, and a script without a
+    `__main__` guard would run itself again. Without `__file__` spawn leaves it alone."""
+    main = sys.modules["__main__"]
+    path = main.__dict__.pop("__file__", None)
+    try:
+        yield
+    finally:
+        if path is not None:
+            main.__file__ = path
 
 
 def _ascii_compatible(encoding: str, stream: IO[bytes]) -> tuple[str, IO[bytes]]:

@@ -128,3 +128,14 @@ def test_no_repair_under_a_bulk_load_that_is_still_running():
             cursor.execute("SELECT pg_advisory_unlock(%s)", [BULK_LOAD_LOCK])
     assert len(repair_elsewhere()) == 11  # the load is over (its lock released): now it repairs
     assert not DroppedIndex.objects.exists()
+
+
+def test_a_bulk_import_outside_a_transaction_rebuilds_on_two_connections_and_forgets_its_record():
+    before = structure()
+
+    with NEWER.open("rb") as f:
+        summary = contracts_import(f)  # an empty table: the bulk path, committed batch by batch
+
+    assert summary.created == 5
+    assert structure() == before
+    assert not DroppedIndex.objects.exists()
