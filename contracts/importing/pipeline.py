@@ -134,7 +134,7 @@ def parsed_in_children(
 
 @contextlib.contextmanager
 def _main_script_hidden() -> Iterator[None]:
-    """"spawn" runs the parent's main script again in each child (as `__mp_main__`) when it
+    """ "spawn" runs the parent's main script again in each child (as `__mp_main__`) when it
     was started as a path; the children need nothing from it, and a script without a
     `__main__` guard would run itself again. Without `__file__` spawn leaves it alone."""
     main = sys.modules["__main__"]
