@@ -10,7 +10,8 @@ repeats an earlier one's reference, or another import's, makes the copy fail and
 Other databases (the SQLite demo) read the batch's stored contracts and `bulk_create` the
 new or changed ones: slower, same results. Entity names become ids through
 `entity_ids_for_names`, remembered across batches (bounded), so a name is looked up about
-once per import.
+once per import. Each writer names its `prepare`: what the parsing processes turn a record
+into before sending it (`prepared.CopyItem` for COPY: the batch's COPY text is then a join).
 """
 
 from __future__ import annotations
