@@ -56,8 +56,7 @@ STATIC_ROOT = None  # as in local settings: served from the apps, never collecte
 EXTRA_JOB_KINDS = env.list("TEST_EXTRA_JOB_KINDS", default=[])
 # Tests build data with factories that do not bump the dataset version, so the database
 # answers; the columnar tests switch the engine on with their own snapshot directory.
-# A worker a test starts gets the engine through TEST_COLUMNAR_ENABLED and COLUMNAR_DIR.
-COLUMNAR_ENABLED = env.bool("TEST_COLUMNAR_ENABLED", default=False)
-COLUMNAR_DIR = Path(env("COLUMNAR_DIR", default=str(MEDIA_ROOT / "columnar")))
+COLUMNAR_ENABLED = False
+COLUMNAR_DIR = MEDIA_ROOT / "columnar"
 # Builds after commit happen in the committing process: tests see the snapshot at once.
 COLUMNAR_BUILD_IN_WORKER = False
