@@ -1,6 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models.signals import post_migrate
 
 
 class ContractsConfig(AppConfig):
     name = "contracts"
     verbose_name = "PhilGEPS contracts"
+
+    def ready(self) -> None:
+        post_migrate.connect(_repair_after_migrate, sender=self)
+
+
+def _repair_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
+    """Every start-up migrates (`make run`, the compose migrate service): build there what a
+    killed bulk import left dropped. One query when nothing is missing."""
+    from .indexes import repair_dropped_indexes  # imports the models
+    from .models import DroppedIndex
+
+    if using != DEFAULT_DB_ALIAS:
+        return
+    if DroppedIndex._meta.db_table in connections[using].introspection.table_names():  # not migrated back
+        repair_dropped_indexes()

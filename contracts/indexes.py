@@ -5,15 +5,34 @@ over three minutes, the trigram index and row-by-row foreign key checks (~40 s) 
 of it; building the same indexes once afterwards takes well under a minute. The primary key
 and unique constraints stay (cheap to maintain, upserts need them, others may depend on
 them). PostgreSQL only.
+
+What was dropped is also written to `DroppedIndex`, in the dropping transaction, and deleted
+in the transaction that builds it again: a load killed in between leaves the record, and
+`repair_dropped_indexes` (run at the start of every import and by `manage.py repair_indexes`
+at start-up) builds whatever it lists that is still missing. A bulk load holds the advisory
+lock `BULK_LOAD_LOCK` from its drop to its rebuild, so a repair never builds indexes under a
+load that is still running; a killed load's session, and its lock, end with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection, models
+from django.db import connection, connections, models, transaction
+from django.db.backends.utils import CursorWrapper
+
+from .models import DroppedIndex
+
+# Advisory lock key of a bulk load in progress (any 64-bit number no other code uses).
+BULK_LOAD_LOCK = 0x5048_4C47_4550_5301
+# Sorts for the btree builds fit in memory; a GIN build flushes less often with more. No
+# statement timeout: a build canceled part-way only leaves the index missing for longer.
+_MAINTENANCE_SETTINGS = "SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL statement_timeout = 0"
+_GIN_SETTINGS = "SET LOCAL maintenance_work_mem = '1GB'; SET LOCAL statement_timeout = 0"
+_BTREE_SETTINGS = f"{_MAINTENANCE_SETTINGS}; SET LOCAL max_parallel_maintenance_workers = 0"
 
 
 def bulk_load_pays(new_rows: int, existing_rows: int) -> bool:
@@ -35,20 +54,81 @@ class DroppedIndexes:
     foreign_keys: list[tuple[str, str]]  # (name, FOREIGN KEY ... REFERENCES ...)
 
     def rebuild(self) -> None:
-        """Create every dropped index and foreign key again; call inside a transaction."""
-        quoted = connection.ops.quote_name(self.table)
+        """Create every dropped index and foreign key again, one after another, in the
+        caller's transaction (the one that dropped them, or any other)."""
         with connection.cursor() as cursor:
-            # Sorts for the btree builds fit in memory; reset at commit.
-            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            for _, definition in self.indexes:
+            cursor.execute(_MAINTENANCE_SETTINGS)
+            _build(cursor, self.table, self.foreign_keys, DroppedIndex.Kind.FOREIGN_KEY)
+            _build(cursor, self.table, self.indexes, DroppedIndex.Kind.INDEX)
+
+    def rebuild_concurrently(self) -> None:
+        """Create them again on two connections at once, outside any transaction (the drop
+        must be committed): the trigram (GIN) builds on one, the btrees on the other.
+
+        The GIN build is the longest (~15 s per million titles, one core whatever the
+        settings): it gets 1 GB of maintenance_work_mem (2 s less than 256 MB) and the btree
+        builds no parallel workers, so that they keep to the other core. The foreign keys come
+        first, on their own: validating one locks the table against index builds (and an
+        index build against it), and each takes a second or so.
+        """
+        if connection.in_atomic_block:
+            raise RuntimeError("rebuild_concurrently() needs the drop committed; use rebuild()")
+        _in_transaction(self.table, self.foreign_keys, DroppedIndex.Kind.FOREIGN_KEY, _MAINTENANCE_SETTINGS)
+        gin = [(name, sql) for name, sql in self.indexes if " USING gin " in sql]
+        others = [(name, sql) for name, sql in self.indexes if " USING gin " not in sql]
+        lanes = [(lane, kind) for lane, kind in ((gin, _GIN_SETTINGS), (others, _BTREE_SETTINGS)) if lane]
+        failures: list[BaseException] = []
+
+        def build(lane: list[tuple[str, str]], settings: str) -> None:
+            try:
+                _in_transaction(self.table, lane, DroppedIndex.Kind.INDEX, settings)
+            except BaseException as error:  # raised again on the calling thread
+                failures.append(error)
+            finally:
+                connections.close_all()  # this thread's own connection
+
+        threads = [threading.Thread(target=build, args=lane, name="index-build") for lane in lanes[1:]]
+        for thread in threads:
+            thread.start()
+        try:
+            if lanes:
+                first, settings = lanes[0]
+                _in_transaction(self.table, first, DroppedIndex.Kind.INDEX, settings)
+        finally:
+            for thread in threads:
+                thread.join()
+        if failures:
+            raise failures[0]
+
+
+def _in_transaction(table: str, statements: Sequence[tuple[str, str]], kind: str, settings: str) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(settings)
+        _build(cursor, table, statements, kind)
+
+
+def _build(cursor: CursorWrapper, table: str, statements: Sequence[tuple[str, str]], kind: str) -> None:
+    """Create each index or foreign key that does not exist, and forget its record."""
+    quoted = connection.ops.quote_name(table)
+    for name, definition in statements:
+        if kind == DroppedIndex.Kind.INDEX:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [connection.ops.quote_name(name)])
+            if not cursor.fetchone()[0]:
                 cursor.execute(definition)
-            for name, definition in self.foreign_keys:
+        else:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = %s::regclass AND conname = %s)",
+                [table, name],
+            )
+            if not cursor.fetchone()[0]:
                 constraint = connection.ops.quote_name(name)
                 cursor.execute(f"ALTER TABLE {quoted} ADD CONSTRAINT {constraint} {definition}")
+    DroppedIndex.objects.filter(table=table, name__in=[name for name, _ in statements]).delete()
 
 
 def indexes_dropped(model: type[models.Model]) -> DroppedIndexes:
-    """Drop the table's plain indexes (not those behind a constraint) and outgoing foreign keys."""
+    """Drop the table's plain indexes (not those behind a constraint) and outgoing foreign keys,
+    recording each in `DroppedIndex`; call inside a transaction."""
     table = model._meta.db_table
     quoted = connection.ops.quote_name(table)
     with connection.cursor() as cursor:
@@ -66,6 +146,17 @@ def indexes_dropped(model: type[models.Model]) -> DroppedIndexes:
             [table],
         )
         foreign_keys = cursor.fetchall()
+        kinds = ((DroppedIndex.Kind.INDEX, indexes), (DroppedIndex.Kind.FOREIGN_KEY, foreign_keys))
+        DroppedIndex.objects.bulk_create(
+            [
+                DroppedIndex(table=table, name=name, kind=kind, definition=definition)
+                for kind, dropped in kinds
+                for name, definition in dropped
+            ],
+            update_conflicts=True,
+            unique_fields=["table", "name"],
+            update_fields=["kind", "definition"],
+        )
         for name, _ in foreign_keys:
             cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}")
         for name, _ in indexes:
@@ -82,3 +173,34 @@ def indexes_rebuilt_after(model: type[models.Model]) -> Iterator[None]:
     dropped = indexes_dropped(model)
     yield
     dropped.rebuild()
+
+
+@contextmanager
+def bulk_load_lock() -> Iterator[None]:
+    """Hold `BULK_LOAD_LOCK` on this connection's session until the block ends (or the session does)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [BULK_LOAD_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [BULK_LOAD_LOCK])
+
+
+def repair_dropped_indexes() -> list[str]:
+    """Build every recorded index and foreign key a killed bulk load left missing; their names.
+
+    One query when there is nothing to repair. Skipped (returns []) while a bulk load holds
+    its lock: that load builds them itself when it ends.
+    """
+    if connection.vendor != "postgresql" or not DroppedIndex.objects.exists():
+        return []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [BULK_LOAD_LOCK])
+        if not cursor.fetchone()[0]:
+            return []
+        cursor.execute(_MAINTENANCE_SETTINGS)
+        records = list(DroppedIndex.objects.order_by("table", "kind", "name"))  # foreign keys first
+        for record in records:
+            _build(cursor, record.table, [(record.name, record.definition)], record.kind)
+    return [record.name for record in records]

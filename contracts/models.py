@@ -149,3 +149,27 @@ class DatasetVersion(models.Model):
             cls.objects.get_or_create(pk=1, defaults={"version": 2})
         dataset_changed()
         return cls.current()
+
+
+class DroppedIndex(models.Model):
+    """An index or foreign key a bulk load dropped and has not built again yet.
+
+    Written in the transaction that drops it and deleted in the one that builds it again, so
+    a load killed in between (SIGKILL, a lost machine) leaves here exactly what is missing;
+    `contracts.indexes.repair_dropped_indexes` builds it at the next import or start-up.
+    """
+
+    class Kind(models.TextChoices):
+        INDEX = "index"
+        FOREIGN_KEY = "foreign_key"
+
+    table = models.TextField()
+    name = models.TextField()
+    kind = models.TextField(choices=Kind.choices)
+    definition = models.TextField()  # CREATE INDEX ..., or FOREIGN KEY ... REFERENCES ...
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["table", "name"], name="droppedindex_table_name_key")]
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.name}"

@@ -240,8 +240,11 @@ COLUMNAR_ENABLED = env.bool("COLUMNAR_ENABLED", default=True)
 # Where snapshots live: per machine by default; a directory shared by several machines works
 # too (builders take a file lock, snapshots appear by atomic rename).
 COLUMNAR_DIR = Path(env("COLUMNAR_DIR", default=str(MEDIA_ROOT / "columnar")))
-# Build the new snapshot in the process that committed the import/generate, right after commit.
+# Build the new snapshot right after an import/generate commits (else only lazily, on demand).
 COLUMNAR_BUILD_ON_COMMIT = env.bool("COLUMNAR_BUILD_ON_COMMIT", default=True)
+# ... by queueing it to a worker (interactive queue), so the import ends at its commit; when the
+# broker cannot be reached, the committing process builds it itself as without this.
+COLUMNAR_BUILD_IN_WORKER = env.bool("COLUMNAR_BUILD_IN_WORKER", default=True)
 # Per process (each web and worker process opens the snapshot once): bounds resident memory.
 COLUMNAR_MEMORY_LIMIT = env("COLUMNAR_MEMORY_LIMIT", default="512MB")
 COLUMNAR_THREADS = env.int("COLUMNAR_THREADS", default=2)

@@ -58,3 +58,5 @@ EXTRA_JOB_KINDS = env.list("TEST_EXTRA_JOB_KINDS", default=[])
 # answers; the columnar tests switch the engine on with their own snapshot directory.
 COLUMNAR_ENABLED = False
 COLUMNAR_DIR = MEDIA_ROOT / "columnar"
+# Builds after commit happen in the committing process: tests see the snapshot at once.
+COLUMNAR_BUILD_IN_WORKER = False

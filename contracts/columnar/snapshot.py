@@ -15,8 +15,11 @@ DuckDB scans and groups an order of magnitude faster than a row store can.
   file (no extension is ever downloaded), and renamed into place: a reader sees the whole
   file or none of it. Then `prune` deletes what no reader needs: at most the current and
   one previous snapshot keep their names.
-- **When.** Right after the commit of an import or generate (`DatasetVersion.bump()`), and
-  lazily, in a background thread, by any process that finds the current one missing.
+- **When.** Right after the commit of an import or generate (`DatasetVersion.bump()`): by a
+  worker (`COLUMNAR_BUILD_IN_WORKER`, the task `contracts.build_columnar_snapshot`), so that
+  an import ends at its commit, or by the committing process itself when the broker cannot
+  be reached; and lazily, in a background thread, by any process that finds the current one
+  missing (a serving process with no worker around builds it at its first query).
 
 Which snapshot answers a query, and how readers let go of old ones, is `serving`'s job.
 """
@@ -193,6 +196,15 @@ def build_after_commit() -> None:
 
 
 def _build_after_commit_now() -> None:
+    if settings.COLUMNAR_BUILD_IN_WORKER:
+        from ..tasks import build_columnar_snapshot_task  # the tasks import this module
+
+        try:
+            build_columnar_snapshot_task.delay()
+        except Exception as error:  # no broker: build here, as without a worker
+            logger.warning("could not queue the columnar snapshot build (%s); building it here", error)
+        else:
+            return
     try:
         build_snapshot(wait=True)
     except Exception:  # the import itself succeeded; readers fall back and retry the build

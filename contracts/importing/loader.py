@@ -2,9 +2,9 @@
 
 The two jobs live beside this module: `parsing` turns rows into records (no database),
 `writing` stores a batch (COPY and one upsert on PostgreSQL). Here they run side by side:
-a thread parses the file while this one writes the previous batch, so Python and the
-database each keep one core busy. Memory stays flat for a file of any size: at most one
-batch being written, one being filled and a few parsed chunks in between.
+parsing processes (`pipeline`) parse blocks of the file while this one writes, so Python
+parsing is no longer held to one core. Memory stays flat for a file of any size: at most one
+batch being written, one being filled and a few blocks per parsing process in between.
 
 A re-import of the same file writes nothing and leaves the dataset version (and every cached
 result) alone. Within a file, a later row for the same reference replaces an earlier one
@@ -18,23 +18,31 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import queue
-import threading
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from django.db import connection, transaction
 
-from contracts.indexes import DroppedIndexes, bulk_load_pays, indexes_dropped
+from contracts.indexes import (
+    DroppedIndexes,
+    bulk_load_lock,
+    bulk_load_pays,
+    indexes_dropped,
+    repair_dropped_indexes,
+)
 from contracts.models import Contract, DatasetVersion
 from contracts.services import contracts_vacuum_analyze
 from contracts.signals import dataset_changed_send
 
 from .columns import MissingColumns
-from .parsing import ContractRecord, ExportReader, ParsedRow, Rejection, UnreadableFile
+from .parsing import Rejection, UnreadableFile
+from .pipeline import Chunk, ParserDied, parsed_in_children
 from .writing import BatchWriter, batch_writer
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -48,12 +56,6 @@ __all__ = [
 # Rows per transaction: measured on 1M rows, 2,000 to 20,000 differ by a few percent; larger
 # batches hold more memory and make a failed batch cost more.
 DEFAULT_BATCH_SIZE = 10_000
-# Parsed rows handed from the parsing thread at a time (fewer when batches are smaller);
-# progress is reported as often (a stretch of unawarded rows fills no batch but still
-# moves the bar).
-_CHUNK_ROWS = 1000
-# Parsed chunks that may wait for the writer: enough to ride out one batch's round trip.
-_QUEUED_CHUNKS = 16
 
 # After a load this large, vacuum and analyze at once rather than wait for autovacuum.
 BULK_LOAD_ROWS = 50_000
@@ -120,30 +122,17 @@ def contracts_import(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    repair_dropped_indexes()  # what an earlier bulk import, killed, left dropped
     run = _ImportRun(batch_size=batch_size, on_reject=on_reject, on_progress=on_progress, rejects=rejects)
     run.size = _stream_size(stream)
     started = time.monotonic()
-    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
     try:
-        reader = ExportReader(text, encoding=encoding)
-        header = reader.read_header()
-        if rejects is not None:
-            run.report = _RejectsReport(rejects, header)
-        chunks = _parsed_chunks(reader, stream, chunk_rows=min(_CHUNK_ROWS, batch_size))
-        try:
+        with parsed_in_children(stream, encoding=encoding, prepare=run.writer.prepare) as (header, chunks):
+            if rejects is not None:
+                run.report = _RejectsReport(rejects, header)
             run.consume(chunks)
-        finally:
-            chunks.close()  # stops and joins the parsing thread before the stream is let go
     finally:
-        text.detach()  # the caller owns the stream
-        run.rebuild_indexes()
-        # Bump even when the import stopped part-way: the batches committed so far have
-        # already changed the data that cached results were computed from.
-        if run.summary.imported:
-            run.summary.dataset_version = DatasetVersion.bump()
-            dataset_changed_send(run.summary.dataset_version)
-        if run.summary.imported >= BULK_LOAD_ROWS:
-            contracts_vacuum_analyze()
+        run.finish()
         run.summary.elapsed = time.monotonic() - started
     return run.summary
 
@@ -156,62 +145,6 @@ def _stream_size(stream: IO[bytes]) -> int | None:
         stream.seek(here)
         return size
     return None
-
-
-@dataclass(frozen=True)
-class _Chunk:
-    rows: list[ParsedRow]
-    position: int | None  # bytes of the file read so far, when the stream can tell
-    failure: BaseException | None = None  # parsing stopped after these rows
-
-
-def _parsed_chunks(reader: ExportReader, stream: IO[bytes], *, chunk_rows: int) -> Iterator[_Chunk]:
-    """The file's parsed rows in chunks, parsed on a thread of their own.
-
-    Parsing is pure Python and holds the GIL; writing mostly waits for PostgreSQL, which
-    releases it. A bounded queue keeps the parser at most a few chunks ahead. The thread
-    touches no database connection (Django's are per thread), and stops when the consumer
-    does.
-    """
-    chunks: queue.Queue[_Chunk | None] = queue.Queue(maxsize=_QUEUED_CHUNKS)
-    stop = threading.Event()
-
-    def position() -> int | None:
-        # A pipe cannot tell how far it is; there is then no byte count to report.
-        with contextlib.suppress(OSError, ValueError):
-            return stream.tell()
-        return None
-
-    def put(chunk: _Chunk | None) -> bool:
-        while not stop.is_set():
-            with contextlib.suppress(queue.Full):
-                chunks.put(chunk, timeout=0.1)
-                return True
-        return False
-
-    def parse() -> None:
-        rows: list[ParsedRow] = []
-        try:
-            for row in reader:
-                rows.append(row)
-                if len(rows) >= chunk_rows:
-                    if not put(_Chunk(rows, position())):
-                        return
-                    rows = []
-            put(_Chunk(rows, position()))
-        except BaseException as error:  # raised again by the consumer, on its own thread
-            put(_Chunk(rows, position(), failure=error))
-        finally:
-            put(None)
-
-    thread = threading.Thread(target=parse, name="import-parser", daemon=True)
-    thread.start()
-    try:
-        while (chunk := chunks.get()) is not None:
-            yield chunk
-    finally:
-        stop.set()
-        thread.join()
 
 
 class _ImportRun:
@@ -230,38 +163,38 @@ class _ImportRun:
         self.on_progress = on_progress
         self.report: _RejectsReport | None = None
         self.summary = ImportSummary()
-        self.batch: dict[str, ContractRecord] = {}
+        self.batch: dict[str, Any] = {}  # reference_id -> the writer's prepared record
         self.writer: BatchWriter = batch_writer()
         self.size: int | None = None  # of the file in bytes, when known
         self.read_so_far = (0, 0)  # (rows, bytes) at the end of the last chunk, to estimate the file's rows
         self.bulk_decided = False
         self.dropped: DroppedIndexes | None = None
+        self.bulk_lock = contextlib.ExitStack()  # held from the drop to the rebuild
 
-    def consume(self, chunks: Iterator[_Chunk]) -> None:
+    def consume(self, chunks: Iterator[Chunk]) -> None:
         summary = self.summary
         batch = self.batch
+        batch_size = self.batch_size
         for chunk in chunks:
-            for record, rejection in chunk.rows:
-                summary.rows_read += 1
-                if record is not None:
-                    if record.reference_id in batch:
-                        summary.superseded += 1
-                    batch[record.reference_id] = record
-                    if len(batch) >= self.batch_size:
-                        self._flush()
-                elif rejection is not None:
-                    self._reject(rejection)
-                else:
-                    summary.skipped += 1
-            if isinstance(chunk.failure, UnreadableFile):
+            summary.rows_read += chunk.rows
+            summary.skipped += chunk.skipped
+            for item in chunk.items:
+                reference_id = item[0]
+                if reference_id in batch:
+                    summary.superseded += 1
+                batch[reference_id] = item
+                if len(batch) >= batch_size:
+                    self._flush()
+            for rejection in chunk.rejections:
+                self._reject(rejection)
+            if isinstance(chunk.failure, UnreadableFile | ParserDied):
                 self._flush()  # the good rows before the damage still count
                 raise ImportFailed(str(chunk.failure), summary) from chunk.failure
             if chunk.failure is not None:
                 raise chunk.failure
-            if chunk.position is not None:
-                self.read_so_far = (summary.rows_read, chunk.position)
-                if self.on_progress is not None:
-                    self.on_progress(chunk.position)
+            self.read_so_far = (summary.rows_read, chunk.position)
+            if self.on_progress is not None:
+                self.on_progress(chunk.position)
         self._flush()
 
     def _reject(self, rejection: Rejection) -> None:
@@ -277,6 +210,7 @@ class _ImportRun:
             if connection.vendor == "postgresql" and bulk_load_pays(
                 self._new_rows_estimate(), Contract.objects.count()
             ):
+                self.bulk_lock.enter_context(bulk_load_lock())
                 with transaction.atomic():
                     self.dropped = indexes_dropped(Contract)
         if self.batch:
@@ -291,13 +225,30 @@ class _ImportRun:
         references = list(self.batch)
         new = len(references) - Contract.objects.filter(reference_id__in=references).count()
         rows, position = self.read_so_far
-        if self.size is None or not rows:
+        if self.size is None or not rows or not position:
             return new
         return round(self.size * rows / position * new / len(references))
 
-    def rebuild_indexes(self) -> None:
-        """The bulk path's end: build the indexes and foreign keys dropped at its start."""
-        if self.dropped is not None:
-            with transaction.atomic():
-                self.dropped.rebuild()
-            self.dropped = None
+    def finish(self) -> None:
+        """After the last row, or a failure: indexes back, the version bumped if data changed,
+        fresh statistics after a large load."""
+        started = time.monotonic()
+        try:
+            if self.dropped is not None:
+                if connection.in_atomic_block:  # the caller's transaction holds the drop
+                    self.dropped.rebuild()
+                else:
+                    self.dropped.rebuild_concurrently()
+                self.dropped = None
+                logger.info("indexes and foreign keys rebuilt in %.1f s", time.monotonic() - started)
+        finally:
+            self.bulk_lock.close()
+        # Bump even when the import stopped part-way: the batches committed so far have
+        # already changed the data that cached results were computed from.
+        if self.summary.imported:
+            self.summary.dataset_version = DatasetVersion.bump()
+            dataset_changed_send(self.summary.dataset_version)
+        if self.summary.imported >= BULK_LOAD_ROWS:
+            started = time.monotonic()
+            contracts_vacuum_analyze()
+            logger.info("VACUUM (ANALYZE) after the load in %.1f s", time.monotonic() - started)

@@ -156,6 +156,7 @@ class RowParser:
     """
 
     def __init__(self, columns: ColumnMap) -> None:
+        self.columns = columns
         self.width = columns.width
 
         def cells(*fields: Field) -> Callable[[list[str | None]], tuple[str | None, ...]]:
@@ -273,6 +274,18 @@ class ExportReader:
         self._encoding = encoding
         self.header: list[str] | None = None
         self.columns: ColumnMap | None = None
+        self._parse: RowParser | None = None
+        self._lines_before = 0  # physical lines of the file before `text` starts
+
+    @classmethod
+    def continued(cls, text: IO[str], *, encoding: str, parser: RowParser, first_line: int) -> ExportReader:
+        """The data rows of a piece of the file that starts at a row on `first_line`, parsed
+        by a `RowParser` kept from piece to piece (its memo tables warm)."""
+        reader = cls(text, encoding=encoding)
+        reader.columns = parser.columns
+        reader._parse = parser
+        reader._lines_before = first_line - 1
+        return reader
 
     def read_header(self) -> list[str]:
         """Map the header row; MissingColumns when it lacks a required column or is absent."""
@@ -289,16 +302,17 @@ class ExportReader:
         if columns is None:
             raise RuntimeError("read_header() first")
         reader = self._reader
-        parse = RowParser(columns)
+        parse = self._parse or RowParser(columns)
         bid_reference_at = columns.positions.get(Field.BID_REFERENCE)
         # csv counts physical lines, and a quoted title may span several: a row starts on
         # the line after the one the previous row ended on.
-        last_line = reader.line_num
+        before = self._lines_before
+        last_line = before + reader.line_num
         while True:
             row = self._next_row(line=last_line + 1)
             if row is None:
                 return
-            line, last_line = last_line + 1, reader.line_num
+            line, last_line = last_line + 1, before + reader.line_num
             if not row:  # csv yields [] for a blank line
                 continue
             try:

@@ -10,12 +10,13 @@ repeats an earlier one's reference, or another import's, makes the copy fail and
 Other databases (the SQLite demo) read the batch's stored contracts and `bulk_create` the
 new or changed ones: slower, same results. Entity names become ids through
 `entity_ids_for_names`, remembered across batches (bounded), so a name is looked up about
-once per import.
+once per import. Each writer names its `prepare`: what the parsing processes turn a record
+into before sending it (`prepared.CopyItem` for COPY: the batch's COPY text is then a join).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from django.db import IntegrityError, connection, transaction
@@ -25,6 +26,7 @@ from contracts.models import Contract
 from contracts.services import IN_LIST_MAX, entity_ids_for_names
 
 from .parsing import ContractRecord
+from .prepared import COPY_TEXT_COLUMNS, NULL, CopyItem, copy_item, same_record
 
 # The contract columns a record fills, in ContractRecord's order with entities as ids. An
 # upsert rewrites all of them but reference_id, its conflict target.
@@ -33,6 +35,10 @@ _ENTITY_FIELDS = {entity.key for entity in ENTITIES}
 COLUMNS = tuple(f"{field}_id" if field in _ENTITY_FIELDS else field for field in RECORD_FIELDS)
 UPDATE_COLUMNS = COLUMNS[1:]
 _ENTITY_POSITIONS = tuple((RECORD_FIELDS.index(entity.key), entity) for entity in ENTITIES)
+# A `CopyItem`'s COPY line: its text columns, then the entity ids in ENTITIES order.
+COPY_COLUMNS = (*COPY_TEXT_COLUMNS, *(entity.column for entity in ENTITIES))
+_COPY_ENTITY_POSITIONS = tuple((CopyItem._fields.index(entity.key), entity) for entity in ENTITIES)
+assert CopyItem._fields[1:5] == tuple(entity.key for entity in ENTITIES), "copy_text reads them in this order"
 
 # Remembered name -> id pairs per entity; forgotten when this many, so memory stays bounded.
 _KNOWN_IDS_MAX = 500_000
@@ -42,8 +48,13 @@ _INSERT_ROWS = 2000
 
 
 class BatchWriter(Protocol):
-    def write(self, records: Sequence[ContractRecord]) -> tuple[int, int, int]:
-        """Upsert one batch (unique reference_ids) in one transaction: (created, updated, unchanged)."""
+    # What the parsing process turns each record into before it crosses to the writer: a
+    # module-level function (it is pickled), whose result starts with the reference_id.
+    prepare: Callable[[ContractRecord], Sequence[Any]]
+
+    def write(self, items: Sequence[Any]) -> tuple[int, int, int]:
+        """Upsert one batch (prepared, unique reference_ids) in one transaction:
+        (created, updated, unchanged)."""
         ...
 
 
@@ -58,17 +69,23 @@ class _EntityIds:
     def __init__(self) -> None:
         self._known: dict[Entity, dict[str, int]] = {entity: {} for entity in ENTITIES}
 
-    def rows(self, records: Sequence[ContractRecord]) -> Iterator[list[Any]]:
-        """Each record as a row of COLUMNS values, entity names replaced by ids."""
-        for position, entity in _ENTITY_POSITIONS:
+    def lookups(
+        self, rows: Sequence[Sequence[Any]], positions: Sequence[tuple[int, Entity]]
+    ) -> list[tuple[int, dict[str, int]]]:
+        """(position, name -> id) for each entity, knowing every name `rows` hold there."""
+        for position, entity in positions:
             known = self._known[entity]
-            missing = {r[position] for r in records if r[position] is not None} - known.keys()
+            missing = {r[position] for r in rows if r[position] is not None} - known.keys()
             if len(known) + len(missing) > _KNOWN_IDS_MAX:
                 known.clear()
-                missing = {r[position] for r in records if r[position] is not None}
+                missing = {r[position] for r in rows if r[position] is not None}
             if missing:
                 known.update(entity_ids_for_names(entity.model, sorted(missing)))
-        lookups = [(position, self._known[entity]) for position, entity in _ENTITY_POSITIONS]
+        return [(position, self._known[entity]) for position, entity in positions]
+
+    def rows(self, records: Sequence[ContractRecord]) -> Iterator[list[Any]]:
+        """Each record as a row of COLUMNS values, entity names replaced by ids."""
+        lookups = self.lookups(records, _ENTITY_POSITIONS)
         for record in records:
             row = list(record)
             for position, known in lookups:
@@ -77,11 +94,24 @@ class _EntityIds:
                     row[position] = known[name]
             yield row
 
+    def copy_text(self, items: Sequence[CopyItem]) -> str:
+        """The COPY text (COPY_COLUMNS) of a batch of items."""
+        (_, contractors), (_, areas), (_, organizations), (_, categories) = self.lookups(
+            items, _COPY_ENTITY_POSITIONS
+        )
+        return "".join(
+            f"{i.text}\t{contractors[i.contractor]}\t{NULL if i.area is None else areas[i.area]}\t"
+            f"{organizations[i.organization]}\t"
+            f"{NULL if i.business_category is None else categories[i.business_category]}\n"
+            for i in items
+        )
+
 
 class CopyBatchWriter:
     """PostgreSQL: COPY into a session-local staging table, then one upsert."""
 
     STAGING = "contract_import_batch"
+    prepare = staticmethod(copy_item)
 
     def __init__(self) -> None:
         self._ids = _EntityIds()
@@ -97,9 +127,10 @@ class CopyBatchWriter:
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.STAGING} AS "
             f"SELECT {columns} FROM {table} WITH NO DATA"
         )
-        self._copy = f"COPY {self.STAGING} ({columns}) FROM STDIN"
+        copy_columns = ", ".join(COPY_COLUMNS)
+        self._copy = f"COPY {self.STAGING} ({copy_columns}) FROM STDIN"
         self._any_stored = f"SELECT EXISTS (SELECT 1 FROM {table} WHERE reference_id = ANY(%s))"
-        self._copy_new = f"COPY {table} ({columns}) FROM STDIN"
+        self._copy_new = f"COPY {table} ({copy_columns}) FROM STDIN"
         # The join leaves out rows stored unchanged before anything is locked or written;
         # the ON CONFLICT ... WHERE repeats the test for a row another import wrote meanwhile.
         # LATERAL ... LIMIT 1 keeps the join a look-up per staged row in the reference_id
@@ -118,36 +149,37 @@ class CopyBatchWriter:
             f"SELECT count(*) FILTER (WHERE created), count(*) FROM written"
         )
 
-    def write(self, records: Sequence[ContractRecord]) -> tuple[int, int, int]:
-        rows = list(self._ids.rows(records))  # names resolved before COPY holds the connection
+    def write(self, items: Sequence[CopyItem]) -> tuple[int, int, int]:
+        text = self._ids.copy_text(items)  # names resolved before COPY holds the connection
         with connection.cursor() as cursor:
             if not self._expect_new:
-                cursor.execute(self._any_stored, [[r.reference_id for r in records]])
+                cursor.execute(self._any_stored, [[i.reference_id for i in items]])
                 self._expect_new = not cursor.fetchone()[0]
             if self._expect_new:  # after one all-new batch, assume the next is too: no check
                 try:
                     with transaction.atomic(), connection.wrap_database_errors:
-                        self._copy_rows(cursor, self._copy_new, rows)
-                    return len(rows), 0, 0
+                        self._copy_text(cursor, self._copy_new, text)
+                    return len(items), 0, 0
                 except IntegrityError:  # a stored reference after all: check the batches again
                     self._expect_new = False
             with transaction.atomic():
                 cursor.execute(self._create)
                 cursor.execute(f"TRUNCATE {self.STAGING}")
-                self._copy_rows(cursor, self._copy, rows)
+                self._copy_text(cursor, self._copy, text)
                 cursor.execute(self._upsert)
                 created, written = cursor.fetchone()
-        return created, written - created, len(records) - written
+        return created, written - created, len(items) - written
 
     @staticmethod
-    def _copy_rows(cursor: Any, statement: str, rows: list[list[Any]]) -> None:
+    def _copy_text(cursor: Any, statement: str, text: str) -> None:
         with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
+            copy.write(text)
 
 
 class OrmBatchWriter:
     """Any database Django supports: read the batch's stored rows, write the new or changed."""
+
+    prepare = staticmethod(same_record)
 
     def __init__(self) -> None:
         self._ids = _EntityIds()
