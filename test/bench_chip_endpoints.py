@@ -187,6 +187,9 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         # One client sends hundreds of queries a minute here: lift the per-user chip limit.
         "CHIP_THROTTLE_RATE": "100000000/min",
+        # No worker runs here: the process that commits a version builds its snapshot (the
+        # --rebuild figure is that build; in production a worker does it).
+        "COLUMNAR_BUILD_IN_WORKER": "false",
     }
     ensure_database(args.database, args.rows, env)
     contractor = contractor_near(args.database, 150)
