@@ -76,6 +76,18 @@ def _ids_by_name(model: type[NamedEntity], names: set[str]) -> dict[str, int]:
     return ids
 
 
+def lift_statement_timeout() -> None:
+    """Let this process's statements run as long as they need (PostgreSQL only).
+
+    ``DATABASE_STATEMENT_TIMEOUT`` bounds what a request may cost. An import or generate is
+    an operator's command whose single COPY of millions of rows outlasts it (measured: 5.5M
+    generated rows cut off after 30 s), so its connection drops the limit for the session.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+
+
 def contracts_vacuum_analyze() -> None:
     """Fresh planner statistics and a visibility map after a bulk load (PostgreSQL).
 

@@ -15,6 +15,7 @@ from contracts.generating import (
     GenerationSummary,
     contracts_generate,
 )
+from contracts.services import lift_statement_timeout
 
 
 def _whole_number(minimum: int) -> Any:
@@ -48,6 +49,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        lift_statement_timeout()
         existing = ExistingContracts.REFUSE
         if options["replace"]:
             existing = ExistingContracts.REPLACE

@@ -19,6 +19,7 @@ from contracts.importing.loader import (
     Rejection,
     contracts_import,
 )
+from contracts.services import lift_statement_timeout
 
 
 def positive_int(value: str) -> int:
@@ -50,6 +51,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        lift_statement_timeout()
         path = options["file"]
         try:
             codecs.lookup(options["encoding"])
