@@ -97,12 +97,17 @@ SESSION_SETTINGS = "SET enable_progress_bar = false; SET perfect_ht_threshold = 
 
 _lock = threading.Lock()
 _builder: threading.Thread | None = None
+# After a background build fails, queries keep asking the database for this long before one
+# of them tries again: a build that fails (a full disk, say) is not retried on every query.
+RETRY_AFTER_FAILURE_SECONDS = 30.0
+_failed_at: float | None = None
 
 
 def _forget_after_fork() -> None:
     """A forked child (prefork worker, gunicorn) starts its own builder thread if it needs one."""
-    global _builder, _lock
+    global _builder, _lock, _failed_at
     _builder = None
+    _failed_at = None
     _lock = threading.Lock()
 
 
@@ -174,19 +179,25 @@ def snapshot_dir() -> Path:
 
 
 def start_background_build() -> None:
-    """Build the current snapshot in a daemon thread of this process, unless one is running."""
+    """Build the current snapshot in a daemon thread of this process, unless one is running
+    or the last one failed less than ``RETRY_AFTER_FAILURE_SECONDS`` ago."""
     global _builder
     with _lock:
         if _builder is not None and _builder.is_alive():
+            return
+        if _failed_at is not None and time.monotonic() - _failed_at < RETRY_AFTER_FAILURE_SECONDS:
             return
         _builder = threading.Thread(target=_build_quietly, name="columnar-build", daemon=True)
         _builder.start()
 
 
 def _build_quietly() -> None:
+    global _failed_at
     try:
         build_snapshot(wait=False)
+        _failed_at = None
     except Exception:  # a failed build only means the database keeps answering
+        _failed_at = time.monotonic()
         logger.exception("building the columnar snapshot failed")
     finally:
         connections.close_all()  # this thread's own database connections

@@ -130,3 +130,31 @@ print(json.dumps(out))
         [sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     )
     assert result.stdout.strip() == "[true, true]"
+
+
+def test_a_failed_background_build_is_not_retried_by_every_query(monkeypatch):
+    """A build that fails (a full disk, say) leaves the database answering; the next query
+    within RETRY_AFTER_FAILURE_SECONDS does not start another, one after it does."""
+    attempts = []
+
+    def failing_build(*, wait: bool = True) -> None:
+        attempts.append(wait)
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(snapshot_module, "build_snapshot", failing_build)
+    monkeypatch.setattr(
+        snapshot_module, "connections", type("NoConnections", (), {"close_all": staticmethod(lambda: None)})
+    )
+    monkeypatch.setattr(snapshot_module, "_failed_at", None)
+
+    def start_and_wait() -> None:
+        snapshot_module.start_background_build()
+        if snapshot_module._builder is not None:
+            snapshot_module._builder.join(timeout=10)
+
+    start_and_wait()
+    start_and_wait()
+    assert len(attempts) == 1
+    monkeypatch.setattr(snapshot_module, "_failed_at", snapshot_module._failed_at - 31)
+    start_and_wait()
+    assert len(attempts) == 2
