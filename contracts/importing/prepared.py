@@ -14,7 +14,7 @@ from typing import NamedTuple
 from .parsing import ContractRecord
 
 # COPY's text format: backslash escapes for these, \N for NULL.
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_RESERVED = re.compile(r"[\\\t\n\r]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
 
@@ -46,7 +46,7 @@ def copy_item(record: ContractRecord) -> CopyItem:
         record.organization_province,
         record.organization_region,
     )
-    if any(_COPY_SPECIAL.search(value) for value in texts):
+    if any(_COPY_RESERVED.search(value) for value in texts):
         texts = tuple(value.translate(_COPY_ESCAPES) for value in texts)
     reference, title, notice, mode, classification, province, region = texts
     return CopyItem(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from table_structure import contract_table_structure
 
 from contracts.importing.loader import contracts_import
 from contracts.indexes import BULK_LOAD_LOCK, indexes_dropped, repair_dropped_indexes
@@ -24,18 +25,6 @@ NEWER = Path(__file__).parent / "importing" / "fixtures" / "bid_award_details_20
 HEADER = "Award No.,Award Title,Awardee Corporate Title,Organization Name,Contract Amount,Award Date\n"
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def structure() -> set[tuple[str, str]]:
-    """The contract table's indexes and constraints, with their definitions."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
-            "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass",
-            [Contract._meta.db_table] * 2,
-        )
-        return set(cursor.fetchall())
 
 
 def import_subprocess(path: Path) -> subprocess.Popen:
@@ -55,7 +44,7 @@ def wait_for(condition, *, seconds: float = 120.0) -> None:
 
 
 def test_an_import_killed_mid_load_is_repaired_by_the_next_import(tmp_path):
-    before = structure()
+    before = contract_table_structure()
     export = tmp_path / "export.csv"
     rows = (f"{n},Road {n},ACME {n % 50},DPWH,100,01/01/2024\n" for n in range(1, 400_001))
     export.write_text(HEADER + "".join(rows))
@@ -70,7 +59,7 @@ def test_an_import_killed_mid_load_is_repaired_by_the_next_import(tmp_path):
         load.wait()
     connections.close_all()  # the killed session's lock and transaction are gone with it
 
-    broken = structure()
+    broken = contract_table_structure()
     assert broken < before  # indexes and foreign keys missing, primary and unique keys kept
     assert {name for name, _ in before - broken} == set(DroppedIndex.objects.values_list("name", flat=True))
     assert 0 < Contract.objects.count() < 400_000
@@ -78,7 +67,7 @@ def test_an_import_killed_mid_load_is_repaired_by_the_next_import(tmp_path):
     with NEWER.open("rb") as f:
         contracts_import(f)
 
-    assert structure() == before
+    assert contract_table_structure() == before
     assert not DroppedIndex.objects.exists()
 
 
@@ -88,26 +77,26 @@ def drop_as_a_killed_load_would() -> None:
 
 
 def test_the_repair_command_and_migrate_build_what_is_missing():
-    before = structure()
+    before = contract_table_structure()
     drop_as_a_killed_load_would()
-    missing = before - structure()
+    missing = before - contract_table_structure()
     assert len(missing) == 11  # 7 indexes (one of them trigram), 4 foreign keys
 
     out = io.StringIO()
     call_command("repair_indexes", stdout=out)
 
-    assert structure() == before
+    assert contract_table_structure() == before
     assert "Rebuilt 11: " in out.getvalue()
     assert not DroppedIndex.objects.exists()
 
     drop_as_a_killed_load_would()
     call_command("migrate", verbosity=0)  # every start-up migrates
-    assert structure() == before
+    assert contract_table_structure() == before
 
 
 def test_no_repair_under_a_bulk_load_that_is_still_running():
     drop_as_a_killed_load_would()
-    dropped = structure()
+    dropped = contract_table_structure()
     with connection.cursor() as cursor:  # this session plays the running load
         cursor.execute("SELECT pg_advisory_lock(%s)", [BULK_LOAD_LOCK])
 
@@ -122,7 +111,7 @@ def test_no_repair_under_a_bulk_load_that_is_still_running():
 
     try:
         assert repair_elsewhere() == []
-        assert structure() == dropped
+        assert contract_table_structure() == dropped
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [BULK_LOAD_LOCK])
@@ -131,11 +120,11 @@ def test_no_repair_under_a_bulk_load_that_is_still_running():
 
 
 def test_a_bulk_import_outside_a_transaction_rebuilds_on_two_connections_and_forgets_its_record():
-    before = structure()
+    before = contract_table_structure()
 
     with NEWER.open("rb") as f:
         summary = contracts_import(f)  # an empty table: the bulk path, committed batch by batch
 
     assert summary.created == 5
-    assert structure() == before
+    assert contract_table_structure() == before
     assert not DroppedIndex.objects.exists()

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from table_structure import contract_table_structure
 
 from contracts.importing.columns import MissingColumns
 from contracts.importing.loader import ImportFailed, ImportSummary, Rejection, contracts_import
@@ -316,23 +317,10 @@ def test_rejected_rows_can_be_written_to_a_report():
     assert len(lines) == 5
 
 
-def indexes_and_foreign_keys() -> set[tuple[str, str]]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
-            "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass",
-            [Contract._meta.db_table] * 2,
-        )
-        return set(cursor.fetchall())
-
-
 def test_the_bulk_and_incremental_paths_store_the_same_and_keep_every_index(monkeypatch):
     from contracts.importing import loader
 
-    structure = indexes_and_foreign_keys()
+    structure = contract_table_structure()
     stored: dict[bool, dict[str, tuple]] = {}
     decisions: list[bool] = []
     for bulk in (True, False):
@@ -344,7 +332,7 @@ def test_the_bulk_and_incremental_paths_store_the_same_and_keep_every_index(monk
         newer, _ = run_import(NEWER, batch_size=2)
         older, rejections = run_import(OLDER, batch_size=2)
 
-        assert indexes_and_foreign_keys() == structure
+        assert contract_table_structure() == structure
         assert (newer.created, older.created, [r.line for r in rejections]) == (5, 2, [5])
         stored[bulk] = snapshot()
     assert decisions == [True, True, False, False]  # decided once per import
@@ -352,7 +340,7 @@ def test_the_bulk_and_incremental_paths_store_the_same_and_keep_every_index(monk
 
 
 def test_a_failed_bulk_import_still_rebuilds_every_index():
-    structure = indexes_and_foreign_keys()
+    structure = contract_table_structure()
     header = b"Award No.,Award Title,Awardee Corporate Title,Organization Name,Contract Amount,Award Date\n"
     good = b"".join(b"%d,Road,ACME,DPWH,100,01/01/2024\n" % n for n in range(1, 400))
     bad = b"999,Road,CAF\xc9 BUILDERS,DPWH,100,01/01/2024\n"
@@ -361,7 +349,7 @@ def test_a_failed_bulk_import_still_rebuilds_every_index():
         run_import(header + good + bad * 300, batch_size=50)
 
     assert raised.value.summary.created == Contract.objects.count() > 0
-    assert indexes_and_foreign_keys() == structure
+    assert contract_table_structure() == structure
 
 
 def test_a_straight_copy_that_meets_a_stored_reference_falls_back_to_the_upsert():
