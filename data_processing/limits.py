@@ -10,27 +10,26 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from . import job_rows
 from .exceptions import ExportStorageFull, TooManyActiveJobs
 from .exports import export_directory
-from .models import ACTIVE_STATES, Job, JobState
+from .models import Job, JobState
 from .registry import JobKindSpec, job_kinds
 
 
 def job_limits_check(*, owner: AbstractBaseUser, spec: JobKindSpec) -> None:
     """Raise the API error naming the limit a new job of this kind would break, if any."""
-    list(get_user_model()._default_manager.select_for_update().filter(pk=owner.pk).values_list("pk"))
-    active = Job.objects.filter(owner=owner, state__in=ACTIVE_STATES)
+    job_rows.lock_owner(owner.pk)
+    export_kinds = [kind.name for kind in job_kinds() if kind.writes_file] if spec.writes_file else []
+    active, active_exports = job_rows.count_active(owner.pk, export_kinds)
     counted = [("active_jobs", "JOB_MAX_ACTIVE_PER_USER", "jobs", active)]
     if spec.writes_file:
-        exports = active.filter(kind__in=[kind.name for kind in job_kinds() if kind.writes_file])
-        counted.append(("active_exports", "JOB_MAX_ACTIVE_EXPORTS_PER_USER", "exports", exports))
-    for name, setting, noun, queryset in counted:
+        counted.append(("active_exports", "JOB_MAX_ACTIVE_EXPORTS_PER_USER", "exports", active_exports))
+    for name, setting, noun, count in counted:
         limit = getattr(settings, setting)
-        count = queryset.count()
         if count >= limit:
             raise TooManyActiveJobs(
                 f"You have {count} {noun} queued or running, the most allowed at once "

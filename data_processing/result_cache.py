@@ -1,8 +1,8 @@
 """Job results in Redis, stored as JSON under the job's cache key with a lifetime.
 
-One connection pool per process, shared by every thread and with the Django cache (the
-bounded, blocking pool of ``CACHES``): under ASGI each request runs in a new thread, and a
-client per thread would mean a connection per request.
+One client per process (``config.shared_redis``) on the pool it shares with the Django
+cache: under ASGI each request runs in a new thread, and a client per thread would mean a
+connection per request.
 """
 
 from __future__ import annotations
@@ -10,15 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import redis
 from django.conf import settings
-from django_redis import get_redis_connection
+
+from config.shared_redis import redis_client
 
 from . import metrics
-
-
-def redis_client() -> redis.Redis:
-    return get_redis_connection("default")
 
 
 def result_get(cache_key: str) -> Any | None:

@@ -1,8 +1,9 @@
 """Job life cycle: submit, claim, succeed, fail, cancel, and recover lost jobs.
 
-Every transition is a conditional update on the job row (``filter(state__in=…).update``),
-so two workers, a cancel and a sweeper can race without corrupting a job: whoever updates
-zero rows lost and backs off. That is also what makes a task safe to run twice.
+Every transition is a conditional update on the job row (an UPDATE whose WHERE names the
+states it may leave), so two workers, a cancel and a sweeper can race without corrupting a
+job: whoever updates zero rows lost and backs off. That is also what makes a task safe to
+run twice. The statements of the submit and run paths are in ``job_rows``.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from contracts.columnar import Answer, answering
 from contracts.filters import ContractFilters
 from contracts.models import DatasetVersion
 
-from . import events, job_state, metrics, result_cache
+from . import events, job_rows, job_state, metrics, result_cache
 from .cache_keys import cache_key_for, fingerprint_for
 from .exceptions import IdempotencyKeyReused, JobAlreadyFinished
 from .exports import export_directory
@@ -113,14 +114,15 @@ def job_submit(
         job_state.mirror_job(job, newest=True)
         return Submission(job=job, cached_data=cached)
 
-    active = any_one(Job.objects.filter(owner=owner, cache_key=cache_key, state__in=ACTIVE_STATES))
+    active = job_rows.active_for(owner.pk, cache_key)
     if active is not None:
         return Submission(job=active, deduplicated=True)
 
     try:
         with transaction.atomic():
             job_limits_check(owner=owner, spec=spec)
-            job = Job.objects.create(**fields, message=queued_message(spec))
+            job = Job(**fields, message=queued_message(spec))
+            job_rows.insert(job)
             # Enqueue only once the row is committed, or a fast worker could miss it.
             transaction.on_commit(lambda: _announce_new(job))
     except IntegrityError:
@@ -234,22 +236,17 @@ def job_claim(job_id: str, *, redelivered: bool = False) -> Job | None:
     time limit (no live run can be that quiet).
     """
     now = timezone.now()
-    claimable = Q(state__in=(JobState.PENDING, JobState.RETRY))
-    stale_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    if redelivered:
-        claimable |= Q(state__in=RUNNING_STATES)
-    else:
-        claimable |= Q(state__in=RUNNING_STATES, updated_at__lt=stale_before)
-    claimable &= Q(attempts__lt=settings.JOB_MAX_ATTEMPTS)
+    queued = (JobState.PENDING, JobState.RETRY)
     with job_state.worker_commit():
-        claimed = Job.objects.filter(claimable, id=job_id).update(
-            state=JobState.STARTED,
-            started_at=now,
-            message="Started.",
-            attempts=F("attempts") + 1,
-            updated_at=now,
+        job = job_rows.transition(
+            job_id,
+            states=(*queued, *RUNNING_STATES) if redelivered else queued,
+            quiet_states=() if redelivered else RUNNING_STATES,
+            quiet_before=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
+            max_attempts=settings.JOB_MAX_ATTEMPTS,
+            changes={"state": JobState.STARTED, "started_at": now, "message": "Started.", "updated_at": now},
+            count_attempt=True,
         )
-        job = Job.objects.get(id=job_id) if claimed else None
     if job is None:
         # A job whose every attempt so far ended with its process dying would die again.
         if Job.objects.filter(id=job_id, state__in=ACTIVE_STATES, attempts__gte=settings.JOB_MAX_ATTEMPTS):
@@ -298,21 +295,20 @@ def stale_answer_message(answer: Answer) -> str:
 def job_succeed(job: Job, *, result_file: str = "", message: str = "Complete.") -> None:
     now = timezone.now()
     file_field = {"result_file": result_file} if result_file else {}
+    changes = {
+        "state": JobState.SUCCESS,
+        "progress": 100,
+        "message": message,
+        "error": "",
+        "completed_at": now,
+        "updated_at": now,
+        **file_field,
+    }
     with job_state.worker_commit():
-        updated = Job.objects.filter(id=job.id, state__in=RUNNING_STATES).update(
-            state=JobState.SUCCESS,
-            progress=100,
-            message=message,
-            error="",
-            completed_at=now,
-            updated_at=now,
-            **file_field,
-        )
-        if updated:
-            job.refresh_from_db()
-    if updated:
-        metrics.job_finished(job)
-        job_announce(job)
+        finished = job_rows.transition(job.id, states=RUNNING_STATES, changes=changes)
+    if finished is not None:
+        metrics.job_finished(finished)
+        job_announce(finished)
     elif result_file:
         # Cancelled while finishing: still record the file, so the cleanup deletes it.
         Job.objects.filter(id=job.id).update(result_file=result_file)
@@ -321,24 +317,28 @@ def job_succeed(job: Job, *, result_file: str = "", message: str = "Complete.") 
 def job_fail(job_id: str, error: str) -> None:
     """Mark a job failed with a message fit for the client (no internals, no secrets)."""
     now = timezone.now()
+    changes = {
+        "state": JobState.FAILURE,
+        "message": "Failed.",
+        "error": error,
+        "completed_at": now,
+        "updated_at": now,
+    }
     with job_state.worker_commit():
-        updated = Job.objects.filter(id=job_id, state__in=ACTIVE_STATES).update(
-            state=JobState.FAILURE, message="Failed.", error=error, completed_at=now, updated_at=now
-        )
-        job = Job.objects.get(id=job_id) if updated else None
+        job = job_rows.transition(job_id, states=ACTIVE_STATES, changes=changes)
     if job is not None:
         metrics.job_finished(job)
         job_announce(job)
 
 
 def job_mark_retry(job_id: str, reason: str) -> None:
+    changes = {
+        "state": JobState.RETRY,
+        "message": f"Retrying after a transient error: {reason}.",
+        "updated_at": timezone.now(),
+    }
     with job_state.worker_commit():
-        updated = Job.objects.filter(id=job_id, state__in=RUNNING_STATES).update(
-            state=JobState.RETRY,
-            message=f"Retrying after a transient error: {reason}.",
-            updated_at=timezone.now(),
-        )
-        job = Job.objects.get(id=job_id) if updated else None
+        job = job_rows.transition(job_id, states=RUNNING_STATES, changes=changes)
     if job is not None:
         job_announce(job)
 

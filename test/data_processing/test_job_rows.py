@@ -1,0 +1,140 @@
+"""The job table's plain-SQL statements (data_processing/job_rows.py), on both databases.
+
+PostgreSQL runs them in every job test; SQLite, what `make run` uses when no PostgreSQL is
+configured, gets its own run of a job's whole life in a fresh process and database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from data_processing import job_rows
+from data_processing.models import Job, JobState
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def new_job(owner, **fields) -> Job:
+    fields = {
+        "kind": "search",
+        "params": {"filters": {}},
+        "cache_key": f"search:{uuid.uuid4().hex}",
+        **fields,
+    }
+    job = Job(owner=owner, **fields)
+    job_rows.insert(job)
+    return job
+
+
+@pytest.mark.django_db
+def test_an_inserted_job_reads_back_as_the_orm_would_write_it(alice):
+    job = new_job(alice, message="Queued.")
+
+    stored = Job.objects.get(id=job.id)
+    assert (stored.owner_id, stored.state, stored.message, stored.params) == (
+        alice.pk,
+        "PENDING",
+        "Queued.",
+        {"filters": {}},
+    )
+    assert stored.created_at == job.created_at and stored.updated_at == job.updated_at
+    assert stored.created_at.tzinfo is not None
+    assert job_rows.active_for(alice.pk, job.cache_key) == stored
+
+
+@pytest.mark.django_db
+def test_a_transition_moves_only_a_job_in_one_of_its_states(alice):
+    job = new_job(alice)
+    now = dt.datetime.now(dt.UTC)
+
+    assert job_rows.transition(job.id, states=[JobState.STARTED], changes={"message": "no"}) is None
+    moved = job_rows.transition(
+        job.id,
+        states=[JobState.PENDING],
+        changes={"state": JobState.STARTED, "started_at": now},
+        count_attempt=True,
+    )
+
+    assert (moved.state, moved.started_at, moved.attempts) == (JobState.STARTED, now, 1)
+    assert Job.objects.get(id=job.id).attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_running_job_is_claimed_again_only_once_quiet_and_within_its_attempts(alice):
+    now = dt.datetime.now(dt.UTC)
+    job = new_job(alice, state=JobState.STARTED, attempts=1)
+    claim = {
+        "states": [JobState.PENDING],
+        "quiet_states": [JobState.STARTED],
+        "changes": {"message": "again"},
+    }
+
+    assert job_rows.transition(job.id, quiet_before=now - dt.timedelta(hours=1), **claim) is None
+    assert (
+        job_rows.transition(job.id, quiet_before=now + dt.timedelta(hours=1), max_attempts=1, **claim) is None
+    )
+    assert (
+        job_rows.transition(job.id, quiet_before=now + dt.timedelta(hours=1), max_attempts=2, **claim).message
+        == "again"
+    )
+
+
+@pytest.mark.django_db
+def test_active_jobs_are_counted_in_all_and_by_kind(alice, bob):
+    new_job(alice)
+    new_job(alice, kind="export-csv")
+    new_job(alice, state=JobState.SUCCESS)
+    new_job(bob)
+
+    assert job_rows.count_active(alice.pk) == (2, 0)
+    assert job_rows.count_active(alice.pk, ["export-csv", "analytics"]) == (2, 1)
+
+
+SQLITE_LIFE = """
+import datetime as dt, uuid
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from data_processing import job_rows, services
+from data_processing.models import Job, JobState
+
+owner = get_user_model().objects.create_user("sqlite-owner", password="x" * 12)
+with transaction.atomic():
+    services.job_limits_check(owner=owner, spec=services.job_kind("search"))
+    job = Job(owner=owner, kind="search", params={"filters": {}}, cache_key="search:" + uuid.uuid4().hex)
+    job_rows.insert(job)
+assert job_rows.active_for(owner.pk, job.cache_key).id == job.id
+claimed = services.job_claim(str(job.id))
+assert (claimed.state, claimed.attempts) == (JobState.STARTED, 1), claimed
+assert isinstance(claimed.started_at, dt.datetime) and claimed.started_at.tzinfo is not None
+assert services.job_claim(str(job.id)) is None  # running, and not quiet: nobody else's
+services.job_succeed(claimed)
+done = Job.objects.get(id=job.id)
+assert (done.state, done.progress, done.completed_at is not None) == (JobState.SUCCESS, 100, True)
+assert job_rows.count_active(owner.pk) == (0, 0)
+print("sqlite job life: ok")
+"""
+
+
+def test_a_job_lives_its_whole_life_on_sqlite(tmp_path: Path, settings):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "REDIS_URL": settings.REDIS_URL,
+        "CHANNEL_LAYER_PREFIX": f"sqlite-{uuid.uuid4().hex[:8]}",
+    }
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, timeout=120)
+    done = subprocess.run(
+        [*manage, "shell", "-c", SQLITE_LIFE], env=env, timeout=120, capture_output=True, text=True
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "sqlite job life: ok" in done.stdout
