@@ -107,6 +107,8 @@ from pathlib import Path  # noqa: E402
 import redis as redis_lib  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from config import throttling  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -334,7 +336,7 @@ def asgi_server_factory(django_db_setup, django_db_blocker, _clean_redis):
 def _fresh_throttles():
     """Each test starts with no requests counted against any rate limit (they live in Redis)."""
     client = redis_lib.Redis.from_url(settings.REDIS_URL)
-    for key in client.scan_iter(f"*{getattr(settings, 'RATELIMIT_CACHE_PREFIX', 'rl:')}*", count=1000):
+    for key in client.scan_iter(f"{throttling.KEY_PREFIX}*", count=1000):
         client.delete(key)
     yield
 
