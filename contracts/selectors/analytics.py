@@ -22,7 +22,7 @@ from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 
 from ..columnar import columnar_or_database
-from ..columnar.sql import filtered_relation
+from ..columnar.sql import matching_statement
 from ..entities import ENTITIES, Entity
 from ..filters import ContractFilters, filter_contracts
 from .formatting import iso, money
@@ -77,7 +77,8 @@ def aggregates_from_database(
 def _aggregates_columnar(
     cursor: duckdb.DuckDBPyConnection, filters: ContractFilters, top_n: int, report: ProgressCallback
 ) -> dict[str, Any]:
-    relation = filtered_relation(cursor, filters)
+    matching = matching_statement(cursor, filters, reused=True)
+    relation = matching.relation
     # One statement for the five groupings: DuckDB runs them side by side, and a request
     # pays one round of planning and scheduling instead of five.
     parts = [
@@ -92,7 +93,9 @@ def _aggregates_columnar(
             f"  WHERE {entity.column} IS NOT NULL GROUP BY 1 ORDER BY cents DESC, id LIMIT ?"
             f") AS g JOIN {entity.key} AS e ON e.id = g.id"
         )
-    rows = cursor.execute(" UNION ALL ".join(parts), [top_n] * len(ENTITIES)).fetchall()
+    rows = cursor.execute(
+        matching.with_clause + " UNION ALL ".join(parts), [*matching.params, *[top_n] * len(ENTITIES)]
+    ).fetchall()
     report(1, 2, "Aggregated matching contracts")
     by_part: dict[int, list[tuple]] = {}
     for part, *values in rows:
