@@ -21,7 +21,7 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -46,8 +46,8 @@ from .snapshot import (
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Look-ups remembered per open snapshot (see `memoized`): a few hundred bytes each.
-MEMO_ENTRIES = 4096
+# Look-ups remembered per open snapshot (see `memoized`): a few hundred bytes each at most.
+MEMO_ENTRIES = 16384
 _MISSING = object()
 
 
@@ -61,7 +61,7 @@ class _Snapshot:
     fd: int
     users: int = 0
     superseded: bool = False
-    # What its queries looked up in it (chip names to ids): the file never changes.
+    # What its queries looked up in it (chip names to ids, ids to names): the file never changes.
     memo: LRUCache[Hashable, Any] = field(default_factory=lambda: LRUCache(maxsize=MEMO_ENTRIES))
     memo_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -136,17 +136,34 @@ def memoized(key: Hashable, compute: Callable[[], T]) -> T:
     data alone (a snapshot never changes), such as the ids a chip names, which cost a scan of
     an entity table (a millisecond or two) that every later request with that chip skips.
     Outside a snapshot cursor, computed each time."""
+    found = recall([key])
+    if key in found:
+        return found[key]
+    value = compute()
+    remember({key: value})
+    return value
+
+
+def recall(keys: Iterable[Hashable]) -> dict[Hashable, Any]:
+    """Those of `keys` the snapshot being read remembers (see `memoized`), with their values."""
     snapshot = _reading.get()
     if snapshot is None:
-        return compute()
+        return {}
+    found: dict[Hashable, Any] = {}
     with snapshot.memo_lock:
-        found = snapshot.memo.get(key, _MISSING)
-    if found is not _MISSING:
-        return found
-    value = compute()
-    with snapshot.memo_lock:
-        snapshot.memo[key] = value
-    return value
+        for key in keys:
+            value = snapshot.memo.get(key, _MISSING)
+            if value is not _MISSING:
+                found[key] = value
+    return found
+
+
+def remember(values: Mapping[Hashable, Any]) -> None:
+    """Have the snapshot being read remember `values` (nothing outside a snapshot cursor)."""
+    snapshot = _reading.get()
+    if snapshot is not None:
+        with snapshot.memo_lock:
+            snapshot.memo.update(values)
 
 
 def columnar_or_database(columnar: Callable[[duckdb.DuckDBPyConnection], T], database: Callable[[], T]) -> T:

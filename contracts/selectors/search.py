@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 
 from ..columnar import columnar_or_database
-from ..columnar.sql import matching_statement
+from ..columnar.sql import entity_names, matching_statement
 from ..entities import ENTITIES
 from ..filters import ContractFilters, filter_contracts
 
@@ -121,7 +121,7 @@ def _search_columnar(
         "cents, award_date, procurement_mode, classification, budget_cents "
         f"FROM contracts WHERE id IN ({', '.join(map(str, page_ids))})"
     ).fetchall()
-    names = _names(
+    names = entity_names(
         cursor, {e.key: {row[n] for row in rows} - {None} for n, e in enumerate(ENTITIES, start=4)}
     )
     order = {pk: n for n, pk in enumerate(page_ids)}
@@ -179,17 +179,3 @@ def _contract_row(contract: Any) -> dict[str, Any]:
         "classification": contract.classification,
         "approved_budget": money(contract.approved_budget),
     }
-
-
-def _names(cursor: duckdb.DuckDBPyConnection, ids: dict[str, set[int]]) -> dict[str, dict[int, str]]:
-    """The names of a page's entities, every entity table in one statement."""
-    found: dict[str, dict[int, str]] = {key: {} for key in ids}
-    parts = [
-        f"SELECT '{key}', id, name FROM {key} WHERE id IN ({', '.join(map(str, sorted(wanted)))})"
-        for key, wanted in ids.items()
-        if wanted
-    ]
-    if parts:
-        for key, pk, name in cursor.execute(" UNION ALL ".join(parts)).fetchall():
-            found[key][pk] = name
-    return found

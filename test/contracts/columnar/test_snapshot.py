@@ -98,14 +98,16 @@ def test_the_ids_a_chip_names_are_remembered_by_one_snapshot_only(columnar, make
     (first,) = serving._opened.values()
     assert first.memo[("ids", "contractor", ("NEWLY REGISTERED BUILDERS",))] == ()
 
-    make_contract(reference_id="NEW-1", contractor="Newly Registered Builders", amount="10.00")
+    new = make_contract(reference_id="NEW-1", contractor="Newly Registered Builders", amount="10.00")
     DatasetVersion.bump()  # the snapshot of the new version is built after commit
     table = entity_table(filters=chip, entity_type="contractor")
     assert [(row["name"], row["contract_count"]) for row in table["results"]] == [
         ("Newly Registered Builders", 1)
     ]
     (second,) = serving._opened.values()
-    assert second is not first and len(second.memo) == 1
+    assert second is not first
+    assert second.memo[("ids", "contractor", ("NEWLY REGISTERED BUILDERS",))] == (new.contractor_id,)
+    assert second.memo[("name", "contractor", new.contractor_id)] == "Newly Registered Builders"
 
 
 def test_no_data_version_means_no_snapshot(db, columnar):
