@@ -21,18 +21,18 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
+from cachetools import LRUCache
 from django.conf import settings
 
 from .snapshot import (
-    SESSION_SETTINGS,
     SUFFIX,
     current_key,
     delete_unless_read,
@@ -46,6 +46,10 @@ from .snapshot import (
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# Look-ups remembered per open snapshot (see `memoized`): a few hundred bytes each at most.
+MEMO_ENTRIES = 16384
+_MISSING = object()
+
 
 @dataclass(eq=False)
 class _Snapshot:
@@ -57,6 +61,9 @@ class _Snapshot:
     fd: int
     users: int = 0
     superseded: bool = False
+    # What its queries looked up in it (chip names to ids, ids to names): the file never changes.
+    memo: LRUCache[Hashable, Any] = field(default_factory=lambda: LRUCache(maxsize=MEMO_ENTRIES))
+    memo_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass
@@ -84,6 +91,8 @@ class Answer:
 _lock = threading.Lock()
 _opened: dict[Path, _Snapshot] = {}
 _answer: ContextVar[Answer | None] = ContextVar("columnar_answer", default=None)
+# The snapshot the cursor in use reads (inside `_cursor`), for `memoized`.
+_reading: ContextVar[_Snapshot | None] = ContextVar("columnar_reading", default=None)
 
 
 def _forget_after_fork() -> None:
@@ -122,6 +131,41 @@ def snapshot_cursor() -> Iterator[duckdb.DuckDBPyConnection | None]:
         yield cursor
 
 
+def memoized(key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`, remembered for the snapshot being read: for look-ups that depend on its
+    data alone (a snapshot never changes), such as the ids a chip names, which cost a scan of
+    an entity table (a millisecond or two) that every later request with that chip skips.
+    Outside a snapshot cursor, computed each time."""
+    found = recall([key])
+    if key in found:
+        return found[key]
+    value = compute()
+    remember({key: value})
+    return value
+
+
+def recall(keys: Iterable[Hashable]) -> dict[Hashable, Any]:
+    """Those of `keys` the snapshot being read remembers (see `memoized`), with their values."""
+    snapshot = _reading.get()
+    if snapshot is None:
+        return {}
+    found: dict[Hashable, Any] = {}
+    with snapshot.memo_lock:
+        for key in keys:
+            value = snapshot.memo.get(key, _MISSING)
+            if value is not _MISSING:
+                found[key] = value
+    return found
+
+
+def remember(values: Mapping[Hashable, Any]) -> None:
+    """Have the snapshot being read remember `values` (nothing outside a snapshot cursor)."""
+    snapshot = _reading.get()
+    if snapshot is not None:
+        with snapshot.memo_lock:
+            snapshot.memo.update(values)
+
+
 def columnar_or_database(columnar: Callable[[duckdb.DuckDBPyConnection], T], database: Callable[[], T]) -> T:
     """`columnar(cursor)` on the answering snapshot if there is one, else (or if it fails) `database()`."""
     answer = _answer.get()
@@ -156,14 +200,15 @@ def _cursor() -> Iterator[tuple[duckdb.DuckDBPyConnection | None, int | None, in
     if snapshot is None:
         yield None, None, current
         return
+    token = _reading.set(snapshot)
     try:
         cursor = snapshot.connection.cursor()
         try:
-            cursor.execute(SESSION_SETTINGS)
             yield cursor, snapshot.version, current
         finally:
             cursor.close()
     finally:
+        _reading.reset(token)
         _release(snapshot)
 
 

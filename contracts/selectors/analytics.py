@@ -22,7 +22,7 @@ from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 
 from ..columnar import columnar_or_database
-from ..columnar.sql import filtered_relation
+from ..columnar.sql import entity_names, matching_statement
 from ..entities import ENTITIES, Entity
 from ..filters import ContractFilters, filter_contracts
 from .formatting import iso, money
@@ -77,7 +77,8 @@ def aggregates_from_database(
 def _aggregates_columnar(
     cursor: duckdb.DuckDBPyConnection, filters: ContractFilters, top_n: int, report: ProgressCallback
 ) -> dict[str, Any]:
-    relation = filtered_relation(cursor, filters)
+    matching = matching_statement(cursor, filters, reused=True)
+    relation = matching.relation
     # One statement for the five groupings: DuckDB runs them side by side, and a request
     # pays one round of planning and scheduling instead of five.
     parts = [
@@ -87,12 +88,14 @@ def _aggregates_columnar(
     for part, entity in enumerate(ENTITIES, start=1):
         # Rows with no entity (a contract without an area) are not an entity: never "top".
         parts.append(
-            f"SELECT {part}, g.id, e.name, g.n, g.cents, NULL, NULL FROM ("
+            f"SELECT {part}, g.id, NULL, g.n, g.cents, NULL, NULL FROM ("
             f"  SELECT {entity.column} AS id, count(*) AS n, sum(cents) AS cents FROM {relation}"
             f"  WHERE {entity.column} IS NOT NULL GROUP BY 1 ORDER BY cents DESC, id LIMIT ?"
-            f") AS g JOIN {entity.key} AS e ON e.id = g.id"
+            f") AS g"
         )
-    rows = cursor.execute(" UNION ALL ".join(parts), [top_n] * len(ENTITIES)).fetchall()
+    rows = cursor.execute(
+        matching.with_clause + " UNION ALL ".join(parts), [*matching.params, *[top_n] * len(ENTITIES)]
+    ).fetchall()
     report(1, 2, "Aggregated matching contracts")
     by_part: dict[int, list[tuple]] = {}
     for part, *values in rows:
@@ -116,11 +119,16 @@ def _aggregates_columnar(
         ),
         **_by_year_and_month(months),
     }
+    # The few top entities' names, not a join of every grouping to its whole name table.
+    names = entity_names(
+        cursor,
+        {entity.key: {row[0] for row in by_part.get(part, [])} for part, entity in enumerate(ENTITIES, 1)},
+    )
     for part, entity in enumerate(ENTITIES, start=1):
         ranked = sorted(by_part.get(part, []), key=lambda row: (-row[3], row[0]))
         result[top_key(entity)] = [
-            {"name": name, "count": n, "total_amount": money(Decimal(cents) / 100)}
-            for _, name, n, cents, _, _ in ranked
+            {"name": names[entity.key][pk], "count": n, "total_amount": money(Decimal(cents) / 100)}
+            for pk, _, n, cents, _, _ in ranked
         ]
     report(2, 2, "Ranked entities")
     return result

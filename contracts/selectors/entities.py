@@ -19,7 +19,7 @@ from django.db.models import Avg, Count, F, Max, Min, Sum
 from django.db.models.functions import Collate, Upper
 
 from ..columnar import columnar_or_database
-from ..columnar.sql import filtered_relation
+from ..columnar.sql import entity_names, matching_statement
 from ..entities import BY_KEY, Entity
 from ..exceptions import InvalidQueryError
 from ..filters import ContractFilters, filter_contracts
@@ -109,12 +109,12 @@ _COLUMNAR_ORDER = {  # {p}: the relation's prefix
 
 def _rows_columnar(cursor: duckdb.DuckDBPyConnection, wanted: _Wanted, report: ProgressCallback) -> Page:
     entity = wanted.entity
-    relation = filtered_relation(cursor, wanted.filters)
+    matching = matching_statement(cursor, wanted.filters, reused=False)
     direction = "DESC" if wanted.descending else "ASC"
     grouped = (
         f"SELECT {entity.column} AS id, count(*) AS n, sum(cents) AS cents, "
         f"min(award_date) AS first_date, max(award_date) AS last_date "
-        f"FROM {relation} WHERE {entity.column} IS NOT NULL GROUP BY 1"
+        f"FROM {matching.relation} WHERE {entity.column} IS NOT NULL GROUP BY 1"
     )
     if wanted.field == "name":  # the page is chosen by name: every group needs its name
         grouped = f"SELECT g.*, e.uname FROM ({grouped}) AS g JOIN {entity.key} AS e ON e.id = g.id"
@@ -122,27 +122,34 @@ def _rows_columnar(cursor: duckdb.DuckDBPyConnection, wanted: _Wanted, report: P
     def order(of: str) -> str:
         return f"{_COLUMNAR_ORDER[wanted.field].format(p=of)} {direction}, {of}id"
 
-    # The page and the number of groups in one statement (one round of planning/scheduling),
-    # names joined to the page's rows only.
+    # The page and the number of groups in one statement (one round of planning/scheduling,
+    # one scan of the matches); the page's names come after, from the snapshot's memory.
     found = cursor.execute(
-        "SELECT e.name, p.n, p.cents, p.first_date, p.last_date, p.total FROM ("
+        f"{matching.with_clause}SELECT p.id, p.n, p.cents, p.first_date, p.last_date, p.total FROM ("
         f"  SELECT *, count(*) OVER () AS total FROM ({grouped}) ORDER BY {order('')} LIMIT ? OFFSET ?"
-        f") AS p JOIN {entity.key} AS e ON e.id = p.id ORDER BY {order('p.')}",
-        [wanted.page_size, wanted.offset],
+        f") AS p ORDER BY {order('p.')}",
+        [*matching.params, wanted.page_size, wanted.offset],
     ).fetchall()
-    # A page past the end has no row to carry the count: count on its own.
-    total_count = found[0][-1] if found else cursor.execute(f"SELECT count(*) FROM ({grouped})").fetchone()[0]
+    if found:
+        total_count = found[0][-1]
+    elif wanted.offset == 0:  # no group at all
+        total_count = 0
+    else:  # a page past the end has no row to carry the count: count on its own
+        total_count = cursor.execute(
+            f"{matching.with_clause}SELECT count(*) FROM ({grouped})", matching.params
+        ).fetchone()[0]
     report(2, 2, f"Fetched a page of {total_count} {entity.key} groups")
+    names = entity_names(cursor, {entity.key: {row[0] for row in found}})[entity.key]
     return total_count, [
         {
-            "name": name,
+            "name": names[pk],
             "contract_count": n,
             "total_amount": Decimal(cents) / 100,
             "average_amount": Decimal(cents) / (n * 100),
             "first_award_date": first,
             "last_award_date": last,
         }
-        for name, n, cents, first, last, _ in found
+        for pk, n, cents, first, last, _ in found
     ]
 
 

@@ -98,10 +98,10 @@ class DatabaseRows(MatchingRows):
 class ColumnarRows(MatchingRows):
     """The matching rows of the columnar snapshot.
 
-    A subquery with the chips' predicate, not a temporary table of the matches (as the
-    charts' five groupings use): an analysis scans its rows once or twice, and DuckDB prunes
-    row groups by the predicate itself, which halved one area's analyses. Keywords are the
-    exception: scanning every title twice costs more than keeping the matches."""
+    A subquery with the chips' predicate, not a temporary table of the matches: an analysis
+    scans its rows once or twice, and DuckDB prunes row groups by the predicate itself, which
+    halved one area's analyses. Keywords are the exception: scanning every title twice costs
+    more than keeping the matches."""
 
     dialect = COLUMNAR
 

@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 
 from ..columnar import columnar_or_database
-from ..columnar.sql import filtered_relation
+from ..columnar.sql import entity_names, matching_statement
 from ..entities import ENTITIES
 from ..filters import ContractFilters, filter_contracts
 
@@ -101,18 +101,17 @@ def _search_columnar(
     page_size: int,
 ) -> tuple[int, list[dict[str, Any]]]:
     sort = _COLUMNAR_SORT[field]
-    # Count and rank on the two columns that decide the page, then read the page's rows by id
-    # (the snapshot's index on id): the titles of the other matches are never read.
-    relation = filtered_relation(cursor, filters, columns=("id", sort))
-    total_count = cursor.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
-    direction = "DESC" if descending else "ASC"
-    page_ids = [
-        row[0]
-        for row in cursor.execute(
-            f"SELECT id FROM {relation} ORDER BY {sort} {direction}, id {direction} LIMIT ? OFFSET ?",
-            [page_size, (page - 1) * page_size],
-        ).fetchall()
-    ]
+    # Count and rank on the two columns that decide the page, in one statement over the
+    # matches kept once, then read the page's rows by id (the snapshot's index on id): the
+    # titles of the other matches are never read.
+    matching = matching_statement(cursor, filters, columns=("id", sort), reused=True)
+    rank = f"{sort} {'DESC' if descending else 'ASC'}, id {'DESC' if descending else 'ASC'}"
+    total_count, page_ids = cursor.execute(
+        f"{matching.with_clause}SELECT (SELECT count(*) FROM {matching.relation}), "
+        f"(SELECT list(id ORDER BY {rank}) FROM "
+        f"(SELECT id, {sort} FROM {matching.relation} ORDER BY {rank} LIMIT ? OFFSET ?))",
+        [*matching.params, page_size, (page - 1) * page_size],
+    ).fetchone()
     if not page_ids:
         return total_count, []
     # Literal integers from the snapshot: an IN list on the indexed id is a point look-up
@@ -122,10 +121,9 @@ def _search_columnar(
         "cents, award_date, procurement_mode, classification, budget_cents "
         f"FROM contracts WHERE id IN ({', '.join(map(str, page_ids))})"
     ).fetchall()
-    names = {
-        entity.key: _names(cursor, entity.key, {row[position] for row in rows} - {None})
-        for position, entity in enumerate(ENTITIES, start=4)
-    }
+    names = entity_names(
+        cursor, {e.key: {row[n] for row in rows} - {None} for n, e in enumerate(ENTITIES, start=4)}
+    )
     order = {pk: n for n, pk in enumerate(page_ids)}
     found = [
         (*row[:4], *(names[e.key].get(row[n]) for n, e in enumerate(ENTITIES, start=4)), *row[8:])
@@ -181,11 +179,3 @@ def _contract_row(contract: Any) -> dict[str, Any]:
         "classification": contract.classification,
         "approved_budget": money(contract.approved_budget),
     }
-
-
-def _names(cursor: duckdb.DuckDBPyConnection, table: str, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(
-        cursor.execute(f"SELECT id, name FROM {table} WHERE id IN ({', '.join(map(str, ids))})").fetchall()
-    )

@@ -12,12 +12,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from contracts.columnar import build_snapshot, snapshot_cursor
+from contracts.columnar import build_snapshot, serving, snapshot_cursor
 from contracts.columnar import snapshot as snapshot_module
 from contracts.columnar.serving import open_snapshots
 from contracts.filters import ContractFilters
 from contracts.generating.service import ExistingContracts, contracts_generate
-from contracts.selectors import contract_aggregates
+from contracts.models import DatasetVersion
+from contracts.selectors import contract_aggregates, entity_table
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -77,6 +78,36 @@ def test_a_second_builder_does_not_collide_with_the_first(columnar):
     built = build_snapshot(wait=False)
     assert built is not None and built.exists()
     assert sorted(p.name for p in directory.iterdir()) == ["build.lock", built.name]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_serving_cursor_starts_with_the_engine_settings(columnar):
+    contracts_generate(count=50, seed=7)
+    with snapshot_cursor() as cursor:
+        threshold, progress_bar = cursor.execute(
+            "SELECT current_setting('perfect_ht_threshold'), current_setting('enable_progress_bar')"
+        ).fetchone()
+    assert (threshold, progress_bar) == (snapshot_module.PERFECT_HASH_BITS, False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_ids_a_chip_names_are_remembered_by_one_snapshot_only(columnar, make_contract):
+    contracts_generate(count=200, seed=8)
+    chip = ContractFilters(contractors=("  newly  Registered builders ",))
+    assert entity_table(filters=chip, entity_type="contractor")["pagination"]["total_count"] == 0
+    (first,) = serving._opened.values()
+    assert first.memo[("ids", "contractor", ("NEWLY REGISTERED BUILDERS",))] == ()
+
+    new = make_contract(reference_id="NEW-1", contractor="Newly Registered Builders", amount="10.00")
+    DatasetVersion.bump()  # the snapshot of the new version is built after commit
+    table = entity_table(filters=chip, entity_type="contractor")
+    assert [(row["name"], row["contract_count"]) for row in table["results"]] == [
+        ("Newly Registered Builders", 1)
+    ]
+    (second,) = serving._opened.values()
+    assert second is not first
+    assert second.memo[("ids", "contractor", ("NEWLY REGISTERED BUILDERS",))] == (new.contractor_id,)
+    assert second.memo[("name", "contractor", new.contractor_id)] == "Newly Registered Builders"
 
 
 def test_no_data_version_means_no_snapshot(db, columnar):
