@@ -23,8 +23,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from typing import Any
 
 import redis
 import redis.asyncio as aioredis
@@ -39,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # KEYS[1] the job's hash. ARGV: ttl, terminal ("1"/"0"), version (updated_at in µs), the
 # snapshot as JSON. A terminal state is final in the database, so it is final here too.
+# Sent as EVAL inside the pipeline: redis-py's registered Script adds a SCRIPT EXISTS round
+# trip to every pipeline that carries it, and the script is small.
 _WRITE_LUA = """
 local stored_terminal = redis.call('HGET', KEYS[1], 'terminal')
 if stored_terminal == '1' and ARGV[2] == '0' then return 0 end
@@ -130,11 +130,6 @@ def _write_args(snapshot: JobSnapshot) -> list[str]:
     return [str(settings.JOB_STATE_CACHE_SECONDS), terminal, version, snapshot.to_json()]
 
 
-@cache
-def _write_script() -> Any:
-    return redis_client().register_script(_WRITE_LUA)
-
-
 @contextmanager
 def worker_commit() -> Iterator[None]:
     """A transaction for a worker's own transitions (claim, progress, success, failure, retry)
@@ -156,7 +151,7 @@ def mirror_job(job: Job, *, newest: bool = False) -> None:
     snapshot = JobSnapshot.of(job)
     try:
         with redis_client().pipeline(transaction=False) as pipe:
-            _write_script()(keys=[job_key(snapshot.id)], args=_write_args(snapshot), client=pipe)
+            pipe.eval(_WRITE_LUA, 1, job_key(snapshot.id), *_write_args(snapshot))
             if newest:
                 key = latest_key(snapshot.owner_id, snapshot.cache_key)
                 pipe.set(key, snapshot.id, ex=settings.JOB_STATE_CACHE_SECONDS)
@@ -181,18 +176,11 @@ def async_client() -> aioredis.Redis:
     return client
 
 
-_async_scripts: weakref.WeakKeyDictionary[aioredis.Redis, Any] = weakref.WeakKeyDictionary()
-
-
 async def amirror(snapshot: JobSnapshot, *, newest: bool = False) -> None:
     """Write back what a read found in the database; ``newest`` only if nobody set it since."""
-    client = async_client()
-    script = _async_scripts.get(client)
-    if script is None:
-        script = _async_scripts[client] = client.register_script(_WRITE_LUA)
     try:
-        async with client.pipeline(transaction=False) as pipe:
-            await script(keys=[job_key(snapshot.id)], args=_write_args(snapshot), client=pipe)
+        async with async_client().pipeline(transaction=False) as pipe:
+            pipe.eval(_WRITE_LUA, 1, job_key(snapshot.id), *_write_args(snapshot))
             if newest:
                 key = latest_key(snapshot.owner_id, snapshot.cache_key)
                 pipe.set(key, snapshot.id, nx=True, ex=settings.JOB_STATE_CACHE_SECONDS)

@@ -246,7 +246,6 @@ def private_redis(settings) -> Iterator[PrivateRedis]:
 
 
 def _forget_clients() -> None:
-    job_state._write_script.cache_clear()
     job_state._clients.clear()
 
 
