@@ -47,29 +47,46 @@ ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432"
 TASKS = "/api/v1/data-processing/tasks"
 
-SUBMIT_LUA = """
+# Every submit is a new request (so a new job): wrk's Lua states all start math.random from
+# the same seed, so the keyword carries this run's nonce, the wrk thread's number and a counter.
+DISTINCT_KEYWORD_LUA = """
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
 counter = 0
-request = function()
+keyword = function()
   counter = counter + 1
-  local body = string.format('{"filters": {"keywords": ["bench-%%d-%%d"]}}', math.random(1, 1e9), counter)
+  return string.format("bench-%s-%%d-%%d", tid, counter)
+end
+"""
+
+SUBMIT_LUA = (
+    DISTINCT_KEYWORD_LUA
+    + """
+request = function()
+  local body = string.format('{"filters": {"keywords": ["%%s"]}}', keyword())
   return wrk.format("POST", "/api/v1/data-processing/tasks/search/", {
     ["Authorization"] = "Bearer %s", ["Content-Type"] = "application/json"}, body)
 end
 """
+)
 
 # The same submits spread over many users' tokens, as many clients would send them: one
 # user's submits are counted against that user's limits one after another (a row lock).
-SUBMIT_MANY_LUA = """
+SUBMIT_MANY_LUA = (
+    DISTINCT_KEYWORD_LUA
+    + """
 tokens = {%s}
-counter = 0
 request = function()
-  counter = counter + 1
-  local body = string.format('{"filters": {"keywords": ["bench-%%d-%%d"]}}', math.random(1, 1e9), counter)
+  local body = string.format('{"filters": {"keywords": ["%%s"]}}', keyword())
   return wrk.format("POST", "/api/v1/data-processing/tasks/search/", {
     ["Authorization"] = "Bearer " .. tokens[math.random(1, #tokens)],
     ["Content-Type"] = "application/json"}, body)
 end
 """
+)
 
 GET_LUA = """
 request = function()
@@ -218,9 +235,12 @@ def hot_path(
             measure("GET tasks/status/ (running job)", GET_LUA % (running_path, token))
             measure("GET tasks/status/ (finished job)", GET_LUA % (status_path, token))
             measure("GET tasks/result/ (cached result)", GET_LUA % (result_path, token))
-            measure("POST tasks/search/ (a new job each)", SUBMIT_LUA % token)
+            measure("POST tasks/search/ (a new job each)", SUBMIT_LUA % (secrets.token_hex(4), token))
             tokens = ", ".join(f'"{key}"' for key in many_tokens)
-            measure(f"POST tasks/search/, {len(many_tokens)} users", SUBMIT_MANY_LUA % tokens)
+            measure(
+                f"POST tasks/search/, {len(many_tokens)} users",
+                SUBMIT_MANY_LUA % (secrets.token_hex(4), tokens),
+            )
         if server == "uvicorn":
             slow, beside = status_beside_slow_aggregates(base, token, status_path, args.duration)
             runs["GET tasks/status/ beside 4 slow aggregates"] = [beside]
