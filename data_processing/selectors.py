@@ -6,13 +6,14 @@ import statistics
 import threading
 import uuid
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache, cached
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from config.errors import ApplicationError
@@ -138,10 +139,22 @@ def job_status(
         "started_at": job.started_at,
         "completed_at": job.completed_at,
         "eta_seconds": job_eta_seconds(job, typical_duration),
-        "status_url": f"{reverse('job-status')}?task_id={job.id}",
-        "result_url": f"{reverse('job-result')}?cache_key={job.cache_key}",
+        "status_url": f"{route('job-status')}?task_id={job.id}",
+        "result_url": f"{route('job-result')}?cache_key={job.cache_key}",
         "download_url": download_url,
     }
+
+
+def route(name: str) -> str:
+    """The path of a route without arguments; resolved once per script prefix, as every
+    status document names two of them (``reverse`` costs more than the rest of one)."""
+    return _route(name, get_script_prefix())
+
+
+@cache
+def _route(name: str, prefix: str) -> str:
+    del prefix  # the cache key: reverse() prepends the current one
+    return reverse(name)
 
 
 def job_writes_file(job: Job) -> bool:

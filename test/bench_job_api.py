@@ -414,26 +414,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run(args: argparse.Namespace) -> None:
-    args.port = args.port or free_port()
-
-    env = {
+def bench_env(database: str, redis_url: str) -> dict[str, str]:
+    """The environment of the benchmark's servers and workers: production's per-request
+    behaviour (config.settings.bench) on ``database`` and a Redis of the benchmark's own."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.bench",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(32),
-        "DATABASE_URL": f"{PG}/{args.database}",
-        "REDIS_URL": args.redis_url,
-        "CELERY_BROKER_URL": args.redis_url,
-        "CELERY_RESULT_BACKEND": args.redis_url,
+        "DATABASE_URL": f"{PG}/{database}",
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
         "LOG_LEVEL": "WARNING",
         # The per-user limits would answer most of the load with 429s: lifted for the bench.
         "JOB_SUBMIT_THROTTLE_RATE": "100000000/min",
         "CHIP_THROTTLE_RATE": "100000000/min",
         "JOB_MAX_ACTIVE_PER_USER": "100000000",
     }
+
+
+def bench_user_token(env: dict[str, str]) -> str:
+    """Migrate the database and return the API token of the benchmark's user."""
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    token = subprocess.run(
+    return subprocess.run(
         [*manage, "ensure_demo_user", "--username", "bench", "--password", "bench-password", "--token-only"],
         cwd=ROOT,
         env=env,
@@ -441,6 +445,12 @@ def run(args: argparse.Namespace) -> None:
         capture_output=True,
         text=True,
     ).stdout.strip()
+
+
+def run(args: argparse.Namespace) -> None:
+    args.port = args.port or free_port()
+    env = bench_env(args.database, args.redis_url)
+    token = bench_user_token(env)
     (ROOT / "var").mkdir(exist_ok=True)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))  # run from test/, whose config/ tests would shadow the project's
