@@ -69,8 +69,7 @@ def test_copy_items_escape_what_copy_text_reserves():
 
     _, chunks = parse_all(data, prepare=copy_item)
 
-    items = chunks[0].items
-    assert all(isinstance(item, CopyItem) for item in items)
+    items = [CopyItem(*item) for item in chunks[0].items]
     assert items[0].text.split("\t")[:2] == ["1", "Road\\\\Bridge\\ttab"]
     assert items[1].text.split("\t")[:5] == ["2", "Two\\nlines", "", "1000.50", "2024-01-02"]
     assert (items[0].contractor, items[0].organization, items[0].area) == ("ACME", "DPWH", None)
