@@ -288,14 +288,16 @@ def _build_concurrently(cursor: CursorWrapper, record: DroppedIndex) -> None:
     record.delete()
 
 
-def build_deferred_after_commit() -> None:
+def build_deferred_after_commit() -> list[str]:
     """Once the import's transaction commits, have what it left recorded built as
     IMPORT_TRIGRAM_INDEX says: queued to a worker (built here when the broker cannot be
-    reached), built here, or left for later (`repair_indexes`, `migrate`)."""
-    if connection.vendor != "postgresql" or settings.IMPORT_TRIGRAM_INDEX == LATER:
-        return
-    if DroppedIndex.objects.exists():
+    reached), built here, or left for later (`repair_indexes`, `migrate`). The names still
+    missing when this returns (outside a transaction the commit has happened)."""
+    if connection.vendor != "postgresql" or not DroppedIndex.objects.exists():
+        return []
+    if settings.IMPORT_TRIGRAM_INDEX != LATER:
         transaction.on_commit(_build_deferred_now)
+    return list(DroppedIndex.objects.order_by("name").values_list("name", flat=True))
 
 
 def _build_deferred_now() -> None:

@@ -21,7 +21,7 @@ import io
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
@@ -85,6 +85,9 @@ class ImportSummary:
     rejected: int = 0
     elapsed: float = 0.0
     dataset_version: int | None = None  # set when the import changed data
+    # Indexes still missing when it returned: the trigram index a bulk load left to a worker
+    # (IMPORT_TRIGRAM_INDEX), being built CONCURRENTLY.
+    indexes_pending: list[str] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
@@ -264,4 +267,5 @@ class _ImportRun:
             contracts_vacuum_analyze()
             logger.info("VACUUM (ANALYZE) after the load in %.1f s", time.monotonic() - started)
         if _defers_trigram_index():
-            build_deferred_after_commit()  # after the vacuum, which a concurrent build would wait for
+            # After the vacuum, which a concurrent build would wait for.
+            self.summary.indexes_pending = build_deferred_after_commit()

@@ -4,11 +4,13 @@ build (a worker's, CONCURRENTLY) brings the table back to its full structure."""
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from table_structure import contract_table_structure
 
@@ -23,6 +25,13 @@ TRIGRAM = "contract_title_trgm"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _every_index_back_after():
+    """A test that fails part-way must not leave the next tests without the index."""
+    yield
+    repair_dropped_indexes()
+
+
 def missing_from(before: set[tuple[str, str]]) -> set[str]:
     return {name for name, _ in before - contract_table_structure()}
 
@@ -35,6 +44,7 @@ def test_a_bulk_import_returns_without_the_trigram_index_and_the_deferred_build_
         summary = contracts_import(f)  # an empty table: the bulk path
 
     assert summary.created == 5
+    assert summary.indexes_pending == [TRIGRAM]
     assert missing_from(before) == {TRIGRAM}  # btrees and foreign keys are back
     assert list(DroppedIndex.objects.values_list("name", flat=True)) == [TRIGRAM]
     # Keyword search answers meanwhile (a scan: it ORs the notice title, which has no index).
@@ -96,3 +106,12 @@ def test_by_default_a_worker_builds_the_trigram_index_after_the_import(settings,
     assert not DroppedIndex.objects.exists()
     # Neither "could not queue" nor a build in this process.
     assert not [record for record in caplog.records if record.name == "contracts.indexes"]
+
+
+def test_the_command_says_which_indexes_are_still_to_build(settings):
+    settings.IMPORT_TRIGRAM_INDEX = "later"
+    out = io.StringIO()
+
+    call_command("import_contracts", str(NEWER), "--no-progress", stdout=out, stderr=io.StringIO())
+
+    assert f"Indexes still to build: {TRIGRAM} (`manage.py repair_indexes` builds them;" in out.getvalue()
