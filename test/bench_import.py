@@ -25,6 +25,7 @@ import csv
 import datetime as dt
 import itertools
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -162,6 +163,31 @@ def bare_copy(path: Path) -> tuple[float, int]:
     return elapsed, rows
 
 
+class CpuSplit:
+    """CPU seconds from here on: this process (the writer), its finished children (the
+    parsers) and its PostgreSQL backend (when the server runs on this machine)."""
+
+    def __init__(self) -> None:
+        connection.ensure_connection()
+        self._backend = connection.connection.info.backend_pid
+        self._start = self._now()
+
+    def _now(self) -> tuple[float, float, float | None]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        try:
+            fields = Path(f"/proc/{self._backend}/stat").read_text().rsplit(")", 1)[1].split()
+            backend: float | None = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            backend = None
+        return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime, backend
+
+    def __str__(self) -> str:
+        (writer, parsers, backend), (writer0, parsers0, backend0) = self._now(), self._start
+        pg = "" if backend is None or backend0 is None else f", PostgreSQL backend {backend - backend0:.1f}"
+        return f"CPU seconds: writer {writer - writer0:.1f}, parsers {parsers - parsers0:.1f}{pg}"
+
+
 def timed_import(path: Path, batch_size: int) -> tuple[ImportSummary, list[float], float]:
     """The import's summary, its rows/s over each stretch of about one batch of rows, and the
     seconds after the last row was read (indexes rebuilt, tables vacuumed)."""
@@ -170,8 +196,10 @@ def timed_import(path: Path, batch_size: int) -> tuple[ImportSummary, list[float
     def progress(done: int) -> None:
         marks.append((time.perf_counter(), done))
 
+    cpu = CpuSplit()
     with path.open("rb") as f:
         summary = contracts_import(f, batch_size=batch_size, on_progress=progress)
+    print(f"{'':<22} {cpu}", flush=True)
     # Progress comes once per block the parsers read (~1,500 rows); a batch is written every
     # batch_size rows: rates are taken over stretches of at least a batch.
     rows_per_byte = summary.rows_read / path.stat().st_size

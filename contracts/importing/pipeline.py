@@ -1,6 +1,6 @@
 """Parsing in processes of their own, so that parsing uses every core the writer leaves.
 
-Parsing is pure Python (~30 us a row) and holds the interpreter lock: on a thread beside the
+Parsing is pure Python (~15 us of CPU a row) and holds the interpreter lock: on a thread beside the
 writer it set the pace (~33,000 rows/s at best), and one parsing process alone would too.
 So the file is cut into blocks at row boundaries (a newline outside quotes: in CSV a quote
 inside a field is doubled, so a newline is a row's end when the quotes before it are even),
