@@ -45,6 +45,8 @@ BULK_LOAD_LOCK = 0x5048_4C47_4550_5301
 _MAINTENANCE_SETTINGS = "SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL statement_timeout = 0"
 _GIN_SETTINGS = "SET LOCAL maintenance_work_mem = '1GB'; SET LOCAL statement_timeout = 0"
 _BTREE_SETTINGS = f"{_MAINTENANCE_SETTINGS}; SET LOCAL max_parallel_maintenance_workers = 0"
+# How often a bulk load waiting for BULK_LOAD_LOCK asks again (see `bulk_load_lock`).
+_LOCK_POLL_SECONDS = 0.5
 # IMPORT_TRIGRAM_INDEX: who builds the trigram index a bulk import dropped.
 WORKER, INLINE, LATER = "worker", "inline", "later"
 
@@ -213,9 +215,18 @@ def indexes_rebuilt_after(model: type[models.Model]) -> Iterator[None]:
 
 @contextmanager
 def bulk_load_lock() -> Iterator[None]:
-    """Hold `BULK_LOAD_LOCK` on this connection's session until the block ends (or the session does)."""
+    """Hold `BULK_LOAD_LOCK` on this connection's session until the block ends (or the session does).
+
+    Taken by asking every half second, not by one waiting `pg_advisory_lock`: a statement
+    that waits holds its snapshot, a concurrent index build waits for every older snapshot
+    to end, and that build holds the lock: a deadlock, PostgreSQL would abort one of the two.
+    """
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [BULK_LOAD_LOCK])
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [BULK_LOAD_LOCK])
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(_LOCK_POLL_SECONDS)
     try:
         yield
     finally:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from table_structure import contract_table_structure
 
 from contracts.filters import ContractFilters, filter_contracts
@@ -115,3 +117,60 @@ def test_the_command_says_which_indexes_are_still_to_build(settings):
     call_command("import_contracts", str(NEWER), "--no-progress", stdout=out, stderr=io.StringIO())
 
     assert f"Indexes still to build: {TRIGRAM} (`manage.py repair_indexes` builds them;" in out.getvalue()
+
+
+def test_a_bulk_import_waits_for_a_concurrent_build_and_neither_deadlocks(settings, tmp_path):
+    settings.IMPORT_TRIGRAM_INDEX = "later"
+    with NEWER.open("rb") as f:
+        contracts_import(f)  # 5 contracts, the trigram index left to build
+    header = "Award No.,Award Title,Awardee Corporate Title,Organization Name,Contract Amount,Award Date\n"
+    export = tmp_path / "more.csv"
+    export.write_text(header + "".join(f"{n},Road {n},ACME,DPWH,100,01/01/2024\n" for n in range(1, 51)))
+    db = connection.settings_dict
+    blocker = psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"])
+    # A writer's open transaction: the concurrent build waits for it, holding the bulk-load lock.
+    first = "SELECT min(id) FROM contracts_contract"
+    blocker.execute(f"UPDATE contracts_contract SET title = title WHERE id = ({first})")
+    results: dict[str, object] = {}
+
+    def run(name: str, job) -> threading.Thread:
+        def target() -> None:
+            try:
+                results[name] = job()
+            except BaseException as error:
+                results[name] = error
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        return thread
+
+    build = run("build", build_deferred_indexes)
+    try:
+        wait_until(lambda: building_concurrently())
+        load = run("import", lambda: contracts_import(export.open("rb")))  # bulk: 50 new rows onto 5
+        time.sleep(1.5)  # the import now waits for the lock (PostgreSQL's deadlock_timeout is 1 s)
+        assert "import" not in results
+    finally:
+        blocker.commit()
+        blocker.close()
+    build.join(60)
+    load.join(60)
+
+    assert results["build"] == [TRIGRAM]
+    assert not isinstance(results["import"], BaseException), results["import"]
+    assert results["import"].created == 50
+
+
+def building_concurrently() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%%'")
+        return cursor.fetchone()[0] == 1
+
+
+def wait_until(condition, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
