@@ -47,8 +47,9 @@ _GIN_SETTINGS = "SET LOCAL maintenance_work_mem = '1GB'; SET LOCAL statement_tim
 _BTREE_SETTINGS = f"{_MAINTENANCE_SETTINGS}; SET LOCAL max_parallel_maintenance_workers = 0"
 # How often a bulk load waiting for BULK_LOAD_LOCK asks again (see `bulk_load_lock`).
 _LOCK_POLL_SECONDS = 0.5
-# IMPORT_TRIGRAM_INDEX: who builds the trigram index a bulk import dropped.
-WORKER, INLINE, LATER = "worker", "inline", "later"
+# IMPORT_TRIGRAM_INDEX besides the default "worker": who builds the trigram index a bulk
+# import dropped (see the module docstring).
+INLINE, LATER = "inline", "later"
 
 
 def deferrable(definition: str) -> bool:
@@ -301,9 +302,9 @@ def _build_concurrently(cursor: CursorWrapper, record: DroppedIndex) -> None:
 
 def build_deferred_after_commit() -> list[str]:
     """Once the import's transaction commits, have what it left recorded built as
-    IMPORT_TRIGRAM_INDEX says: queued to a worker (built here when the broker cannot be
-    reached), built here, or left for later (`repair_indexes`, `migrate`). The names still
-    missing when this returns (outside a transaction the commit has happened)."""
+    IMPORT_TRIGRAM_INDEX says: queued to a worker ("worker"; built here when the broker
+    cannot be reached) or left for `repair_indexes` and the next `migrate` ("later"). The
+    names still missing when this returns (outside a transaction the commit has happened)."""
     if connection.vendor != "postgresql" or not DroppedIndex.objects.exists():
         return []
     if settings.IMPORT_TRIGRAM_INDEX != LATER:
@@ -312,13 +313,10 @@ def build_deferred_after_commit() -> list[str]:
 
 
 def _build_deferred_now() -> None:
-    if settings.IMPORT_TRIGRAM_INDEX == WORKER:
-        from .tasks import build_deferred_indexes_task  # the tasks import the app's modules
+    from .tasks import build_deferred_indexes_task  # the tasks import the app's modules
 
-        try:
-            build_deferred_indexes_task.delay()
-        except Exception as error:  # no broker: build here, as without a worker
-            logger.warning("could not queue the deferred index build (%s); building it here", error)
-        else:
-            return
-    build_deferred_indexes()
+    try:
+        build_deferred_indexes_task.delay()
+    except Exception as error:  # no broker: build here, as without a worker
+        logger.warning("could not queue the deferred index build (%s); building it here", error)
+        build_deferred_indexes()
