@@ -15,6 +15,7 @@ generator's distributions, and deletes it afterwards.
 
     createdb -h 127.0.0.1 -U postgres bench_importer
     .venv/bin/python test/bench_import.py --rows 1000000 [--csv FILE] [--batch-size N]
+        [--trigram-index=inline]
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import csv
 import datetime as dt
 import itertools
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -37,6 +39,12 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
 # The snapshot build after an import is a worker's job (COLUMNAR_BUILD_IN_WORKER): timed here
 # on its own, after each import, rather than queued to whatever worker reads the local broker.
 os.environ["COLUMNAR_BUILD_ON_COMMIT"] = "false"
+# So is the trigram index a bulk import leaves for later (IMPORT_TRIGRAM_INDEX=worker);
+# --trigram-index inline times the import building it itself.
+if "--trigram-index=inline" not in sys.argv[1:]:
+    os.environ["IMPORT_TRIGRAM_INDEX"] = "later"
+else:
+    os.environ["IMPORT_TRIGRAM_INDEX"] = "inline"
 
 import django  # noqa: E402
 
@@ -56,6 +64,7 @@ from contracts.generating.sampling import (  # noqa: E402
     sample_chunks,
 )
 from contracts.importing.loader import DEFAULT_BATCH_SIZE, ImportSummary, contracts_import  # noqa: E402
+from contracts.indexes import build_deferred_indexes  # noqa: E402
 from contracts.models import Contract  # noqa: E402
 
 HEADER = [
@@ -154,6 +163,31 @@ def bare_copy(path: Path) -> tuple[float, int]:
     return elapsed, rows
 
 
+class CpuSplit:
+    """CPU seconds from here on: this process (the writer), its finished children (the
+    parsers) and its PostgreSQL backend (when the server runs on this machine)."""
+
+    def __init__(self) -> None:
+        connection.ensure_connection()
+        self._backend = connection.connection.info.backend_pid
+        self._start = self._now()
+
+    def _now(self) -> tuple[float, float, float | None]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        try:
+            fields = Path(f"/proc/{self._backend}/stat").read_text().rsplit(")", 1)[1].split()
+            backend: float | None = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            backend = None
+        return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime, backend
+
+    def __str__(self) -> str:
+        (writer, parsers, backend), (writer0, parsers0, backend0) = self._now(), self._start
+        pg = "" if backend is None or backend0 is None else f", PostgreSQL backend {backend - backend0:.1f}"
+        return f"CPU seconds: writer {writer - writer0:.1f}, parsers {parsers - parsers0:.1f}{pg}"
+
+
 def timed_import(path: Path, batch_size: int) -> tuple[ImportSummary, list[float], float]:
     """The import's summary, its rows/s over each stretch of about one batch of rows, and the
     seconds after the last row was read (indexes rebuilt, tables vacuumed)."""
@@ -162,8 +196,10 @@ def timed_import(path: Path, batch_size: int) -> tuple[ImportSummary, list[float
     def progress(done: int) -> None:
         marks.append((time.perf_counter(), done))
 
+    cpu = CpuSplit()
     with path.open("rb") as f:
         summary = contracts_import(f, batch_size=batch_size, on_progress=progress)
+    print(f"{'':<22} {cpu}", flush=True)
     # Progress comes once per block the parsers read (~1,500 rows); a batch is written every
     # batch_size rows: rates are taken over stretches of at least a batch.
     rows_per_byte = summary.rows_read / path.stat().st_size
@@ -200,6 +236,15 @@ def timed_snapshot() -> None:
     print(f"{'':<22} snapshot build (a worker's job, not in the figure above) {seconds:.1f} s")
 
 
+def timed_deferred_indexes() -> None:
+    """The indexes the import left for later, built CONCURRENTLY as the worker builds them."""
+    started = time.perf_counter()
+    built = build_deferred_indexes()
+    if built:
+        seconds = time.perf_counter() - started
+        print(f"{'':<22} {', '.join(built)} (a worker's job, not in the figure above) {seconds:.1f} s")
+
+
 def load() -> str:
     return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -209,6 +254,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows to write when no --csv is given")
     parser.add_argument("--csv", type=Path, help="an export to import instead of a generated one")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    parser.add_argument(
+        "--trigram-index=inline",
+        dest="inline",
+        action="store_true",
+        help="the import builds the trigram index itself (IMPORT_TRIGRAM_INDEX=inline)",
+    )
     args = parser.parse_args()
 
     print(load(), flush=True)
@@ -228,6 +279,7 @@ def main() -> None:
         fresh, rates, tail = timed_import(path, args.batch_size)
         report("import, fresh", fresh.rows_read, fresh.elapsed, rates, baseline, tail)
         print(f"  created {fresh.created:,}, skipped {fresh.skipped:,}, rejected {fresh.rejected:,}")
+        timed_deferred_indexes()
         timed_snapshot()
         again, rates, tail = timed_import(path, args.batch_size)
         report("import, unchanged", again.rows_read, again.elapsed, rates, baseline, tail)

@@ -60,3 +60,6 @@ COLUMNAR_ENABLED = False
 COLUMNAR_DIR = MEDIA_ROOT / "columnar"
 # Builds after commit happen in the committing process: tests see the snapshot at once.
 COLUMNAR_BUILD_IN_WORKER = False
+# A bulk import returns with every index built: tests compare the table's structure at once
+# (test/contracts/test_deferred_index.py covers the deferred build).
+IMPORT_TRIGRAM_INDEX = "inline"

@@ -21,13 +21,16 @@ import io
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from contracts.indexes import (
+    INLINE,
     DroppedIndexes,
+    build_deferred_after_commit,
     bulk_load_lock,
     bulk_load_pays,
     indexes_dropped,
@@ -82,6 +85,9 @@ class ImportSummary:
     rejected: int = 0
     elapsed: float = 0.0
     dataset_version: int | None = None  # set when the import changed data
+    # Indexes still missing when it returned: the trigram index a bulk load left to a worker
+    # (IMPORT_TRIGRAM_INDEX), being built CONCURRENTLY.
+    indexes_pending: list[str] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
@@ -122,7 +128,9 @@ def contracts_import(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    repair_dropped_indexes()  # what an earlier bulk import, killed, left dropped
+    # What an earlier bulk import, killed, left dropped; outside a transaction the trigram
+    # index is left to the build after this import (see `finish`).
+    repair_dropped_indexes(defer=_defers_trigram_index())
     run = _ImportRun(batch_size=batch_size, on_reject=on_reject, on_progress=on_progress, rejects=rejects)
     run.size = _stream_size(stream)
     started = time.monotonic()
@@ -135,6 +143,12 @@ def contracts_import(
         run.finish()
         run.summary.elapsed = time.monotonic() - started
     return run.summary
+
+
+def _defers_trigram_index() -> bool:
+    """Whether a bulk load leaves the trigram index to `build_deferred_indexes` (which needs
+    the import's writes committed: not when the caller holds a transaction)."""
+    return settings.IMPORT_TRIGRAM_INDEX != INLINE and not connection.in_atomic_block
 
 
 def _stream_size(stream: IO[bytes]) -> int | None:
@@ -238,7 +252,7 @@ class _ImportRun:
                 if connection.in_atomic_block:  # the caller's transaction holds the drop
                     self.dropped.rebuild()
                 else:
-                    self.dropped.rebuild_concurrently()
+                    self.dropped.rebuild_concurrently(defer=_defers_trigram_index())
                 self.dropped = None
                 logger.info("indexes and foreign keys rebuilt in %.1f s", time.monotonic() - started)
         finally:
@@ -252,3 +266,6 @@ class _ImportRun:
             started = time.monotonic()
             contracts_vacuum_analyze()
             logger.info("VACUUM (ANALYZE) after the load in %.1f s", time.monotonic() - started)
+        if _defers_trigram_index():
+            # After the vacuum, which a concurrent build would wait for.
+            self.summary.indexes_pending = build_deferred_after_commit()

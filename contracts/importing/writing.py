@@ -11,7 +11,8 @@ Other databases (the SQLite demo) read the batch's stored contracts and `bulk_cr
 new or changed ones: slower, same results. Entity names become ids through
 `entity_ids_for_names`, remembered across batches (bounded), so a name is looked up about
 once per import. Each writer names its `prepare`: what the parsing processes turn a record
-into before sending it (`prepared.CopyItem` for COPY: the batch's COPY text is then a join).
+into before sending it (the fields of a `prepared.CopyItem` for COPY: the batch's COPY text is
+then a join).
 """
 
 from __future__ import annotations
@@ -94,16 +95,15 @@ class _EntityIds:
                     row[position] = known[name]
             yield row
 
-    def copy_text(self, items: Sequence[CopyItem]) -> str:
-        """The COPY text (COPY_COLUMNS) of a batch of items."""
+    def copy_text(self, items: Sequence[tuple[Any, ...]]) -> str:
+        """The COPY text (COPY_COLUMNS) of a batch of items (the fields of `CopyItem`s)."""
         (_, contractors), (_, areas), (_, organizations), (_, categories) = self.lookups(
             items, _COPY_ENTITY_POSITIONS
         )
         return "".join(
-            f"{i.text}\t{contractors[i.contractor]}\t{NULL if i.area is None else areas[i.area]}\t"
-            f"{organizations[i.organization]}\t"
-            f"{NULL if i.business_category is None else categories[i.business_category]}\n"
-            for i in items
+            f"{text}\t{contractors[contractor]}\t{NULL if area is None else areas[area]}\t"
+            f"{organizations[organization]}\t{NULL if category is None else categories[category]}\n"
+            for _, contractor, area, organization, category, text in items
         )
 
 
@@ -149,11 +149,11 @@ class CopyBatchWriter:
             f"SELECT count(*) FILTER (WHERE created), count(*) FROM written"
         )
 
-    def write(self, items: Sequence[CopyItem]) -> tuple[int, int, int]:
+    def write(self, items: Sequence[tuple[Any, ...]]) -> tuple[int, int, int]:
         text = self._ids.copy_text(items)  # names resolved before COPY holds the connection
         with connection.cursor() as cursor:
             if not self._expect_new:
-                cursor.execute(self._any_stored, [[i.reference_id for i in items]])
+                cursor.execute(self._any_stored, [[item[0] for item in items]])
                 self._expect_new = not cursor.fetchone()[0]
             if self._expect_new:  # after one all-new batch, assume the next is too: no check
                 try:

@@ -8,6 +8,7 @@ import os
 from contextlib import ExitStack
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
@@ -103,6 +104,14 @@ class Command(BaseCommand):
             f"Rejected: {summary.rejected:,}\n"
             f"Elapsed: {summary.elapsed:.1f} s ({summary.rows_per_second:,.0f} rows/s)"
         )
+        if summary.indexes_pending:
+            builder = {"worker": "a worker builds them now, concurrently"}.get(
+                settings.IMPORT_TRIGRAM_INDEX, "`manage.py repair_indexes` builds them"
+            )
+            self.stdout.write(
+                f"Indexes still to build: {', '.join(summary.indexes_pending)} ({builder}; "
+                "keyword search answers meanwhile)."
+            )
         if summary.dataset_version is not None:
             self.stdout.write(self.style.SUCCESS(f"Dataset version is now {summary.dataset_version}."))
         else:

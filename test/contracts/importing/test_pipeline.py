@@ -7,13 +7,14 @@ import io
 import multiprocessing
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
 
 from contracts.importing.columns import MissingColumns
 from contracts.importing.parsing import UnreadableFile
-from contracts.importing.pipeline import Chunk, ParserDied, parsed_in_children
+from contracts.importing.pipeline import CHUNKS_AHEAD, Chunk, ParserDied, parsed_in_children
 from contracts.importing.prepared import CopyItem, copy_item, same_record
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -68,8 +69,7 @@ def test_copy_items_escape_what_copy_text_reserves():
 
     _, chunks = parse_all(data, prepare=copy_item)
 
-    items = chunks[0].items
-    assert all(isinstance(item, CopyItem) for item in items)
+    items = [CopyItem(*item) for item in chunks[0].items]
     assert items[0].text.split("\t")[:2] == ["1", "Road\\\\Bridge\\ttab"]
     assert items[1].text.split("\t")[:5] == ["2", "Two\\nlines", "", "1000.50", "2024-01-02"]
     assert (items[0].contractor, items[0].organization, items[0].area) == ("ACME", "DPWH", None)
@@ -155,3 +155,24 @@ def test_leaving_early_stops_the_child(error):
         next(chunks)
         raise error  # Ctrl-C, or a failed batch, while the child is still parsing
     assert multiprocessing.active_children() == []
+
+
+def test_the_children_parse_ahead_while_the_writer_is_busy_but_no_further_than_chunks_ahead():
+    rows = b"".join(b"%d,Road,ACME,DPWH,100,01/01/2024\n" % n for n in range(1, 200_001))
+    stream = io.BytesIO(HEADER + rows)
+    block = 100_000  # larger than a pipe holds: a child that cannot send blocks at once
+
+    with parsed_in_children(stream, encoding="utf-8", prepare=same_record, parsers=2, block_bytes=block) as (
+        _,
+        chunks,
+    ):
+        next(chunks)  # then the writer is busy: it takes no chunk for a while
+        read, deadline = -1, time.monotonic() + 30
+        while stream.tell() != read and time.monotonic() < deadline:
+            read = stream.tell()
+            time.sleep(0.5)
+        assert sum(1 for _ in chunks) > 0
+
+    # Each child holds about three blocks (arriving, parsing, being sent); the rest were
+    # received ahead for the writer, and the reading stopped there.
+    assert (CHUNKS_AHEAD + 1) * block <= read <= (CHUNKS_AHEAD + 1 + 2 * 4) * block < len(HEADER + rows)
