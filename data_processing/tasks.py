@@ -90,11 +90,23 @@ class JobTask(Task):
 
 def _limit_statements_to(seconds: float) -> None:
     """A job's queries may run as long as the job may (its soft time limit), not the shorter
-    limit of request-time queries that the connection starts with."""
-    connection = connections["default"]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{int(seconds * 1000)}ms"])
+    limit of request-time queries that the connection starts with.
+
+    This is a task's first statement. Its connection may have served earlier tasks
+    (``CELERY_DB_REUSE_MAX``) and died since, in a database restart say: then it is
+    replaced once, here, rather than failing the job's first attempt."""
+    if connections["default"].vendor != "postgresql":
+        return
+    timeout = f"{int(seconds * 1000)}ms"
+    for attempt in (1, 2):
+        try:
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SELECT set_config('statement_timeout', %s, false)", [timeout])
+            return
+        except (OperationalError, InterfaceError):
+            if attempt == 2:
+                raise
+            _reset_db_connections()
 
 
 def _reset_db_connections() -> None:
