@@ -55,13 +55,15 @@ def _in(name: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
 
 
 @cache
-def _converters(vendor: str) -> tuple[tuple[Callable[..., Any], ...], ...]:
-    """Per column, what the ORM applies to a value read back (SQLite's text dates, say)."""
+def _converters(vendor: str) -> tuple[tuple[Any, tuple[Callable[..., Any], ...]], ...]:
+    """Per column, its expression and what the ORM applies to a value read back (SQLite's
+    text dates, say)."""
     del vendor  # the cache key: converters depend on the backend only
     out = []
     for field in _FIELDS:
         expression = field.get_col(_TABLE)
-        out.append(tuple(connection.ops.get_db_converters(expression) + field.get_db_converters(connection)))
+        converters = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
+        out.append((expression, tuple(converters)))
     return tuple(out)
 
 
@@ -76,9 +78,9 @@ def _column_list(vendor: str) -> str:
 
 def _job_from(row: Sequence[Any]) -> Job:
     values = []
-    for value, converters, field in zip(row, _converters(connection.vendor), _FIELDS, strict=True):
+    for value, (expression, converters) in zip(row, _converters(connection.vendor), strict=True):
         for convert in converters:
-            value = convert(value, field.get_col(_TABLE), connection)
+            value = convert(value, expression, connection)
         values.append(value)
     return Job.from_db(connection.alias, [field.attname for field in _FIELDS], values)
 
