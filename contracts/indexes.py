@@ -154,14 +154,14 @@ def _build(cursor: CursorWrapper, table: str, statements: Sequence[tuple[str, st
     DroppedIndex.objects.filter(table=table, name__in=[name for name, _ in statements]).delete()
 
 
-def _valid_index(cursor: CursorWrapper, name: str) -> bool:
+def _valid_index(cursor: CursorWrapper, name: str, *, concurrently: bool = False) -> bool:
     """Whether the index exists and is valid; an invalid one (the remains of a CREATE INDEX
     CONCURRENTLY that was cancelled or killed) is dropped, to be built again."""
     quoted = connection.ops.quote_name(name)
     cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [quoted])
     row = cursor.fetchone()
     if row is not None and not row[0]:
-        cursor.execute(f"DROP INDEX {quoted}")
+        cursor.execute(f"DROP INDEX {'CONCURRENTLY ' if concurrently else ''}{quoted}")
     return row is not None and row[0]
 
 
@@ -285,12 +285,7 @@ def build_deferred_indexes() -> list[str]:
 
 
 def _build_concurrently(cursor: CursorWrapper, record: DroppedIndex) -> None:
-    quoted = connection.ops.quote_name(record.name)
-    cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [quoted])
-    row = cursor.fetchone()
-    if row is None or not row[0]:
-        if row is not None:  # an earlier concurrent build's remains
-            cursor.execute(f"DROP INDEX CONCURRENTLY {quoted}")
+    if not _valid_index(cursor, record.name, concurrently=True):
         # Session settings (no transaction to scope them): reset after.
         cursor.execute("SET maintenance_work_mem = '1GB'; SET statement_timeout = 0")
         try:

@@ -166,9 +166,6 @@ class JobKindsApi(APIView):
 # what is left to cut once the hop is gone. The class below keeps DRF for the OpenAPI
 # schema and the one error shape, and serves the same JSON, status codes and headers itself.
 _DRF_HEADERS = {"Vary": "Accept", "Allow": "GET, HEAD, OPTIONS"}
-_typical_durations: TTLCache[str, float | None] = TTLCache(
-    maxsize=64, ttl=selectors.TYPICAL_DURATION_CACHE_SECONDS
-)
 # Answers that cannot change, kept per process so a repeated poll costs no Redis round trip
 # (which alone costs more CPU than the rest of the view). A finished job's status document
 # is final. A cached result is what its cache key names, whoever computed it; kept briefly
@@ -202,11 +199,10 @@ def _error_response(exc: Exception) -> HttpResponse:
 
 
 async def _typical_duration(kind: str) -> float | None:
-    """The kind's typical run time, memoised per process for as long as selectors caches it,
-    so an ETA costs a thread hop once a minute rather than once per poll."""
-    if kind not in _typical_durations:
-        _typical_durations[kind] = await sync_to_async(selectors.typical_duration_seconds)(kind)
-    return _typical_durations[kind]
+    """The kind's typical run time: from the selector's per-process memo when it has it, so
+    an ETA costs a thread hop once a minute rather than once per poll."""
+    known, seconds = selectors.typical_duration_known(kind)
+    return seconds if known else await sync_to_async(selectors.typical_duration_seconds)(kind)
 
 
 class _NativeAsyncApi(APIView):

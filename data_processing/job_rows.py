@@ -7,7 +7,7 @@ statement costs through a cursor, while PostgreSQL ran it in a tenth of a millis
 the statements on those paths are written here once: table and column names, value
 conversions and row construction all come from ``Job._meta``, so they follow the model and
 run on PostgreSQL and SQLite alike (both support ``RETURNING``). Everything else about jobs
-(lists, the sweeper, the admin) keeps the ORM.
+(progress writes, which are rate-limited; lists, the sweeper, cancels, the admin) keeps the ORM.
 
 Every write here is a conditional update or an insert that a unique constraint guards, the
 same as before: whoever matches no row lost a race and backs off.

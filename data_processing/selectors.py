@@ -100,6 +100,15 @@ def typical_duration_seconds(kind: str) -> float | None:
     return statistics.median(durations) if durations else None
 
 
+def typical_duration_known(kind: str) -> tuple[bool, float | None]:
+    """Whether this process holds the kind's typical run time, and the value: lets an async
+    view skip the thread hop that computing it would take."""
+    memo = typical_duration_seconds
+    with memo.cache_lock:
+        key = memo.cache_key(kind)
+        return (True, memo.cache[key]) if key in memo.cache else (False, None)
+
+
 def job_eta_seconds(
     job: Job | JobSnapshot, typical_duration: Callable[[str], float | None] = typical_duration_seconds
 ) -> int | None:

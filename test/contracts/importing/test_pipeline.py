@@ -9,6 +9,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,18 +120,16 @@ def test_an_encoding_that_is_not_ascii_compatible_is_parsed_too():
     assert sum(len(chunk.items) for chunk in chunks) == 5
 
 
-def test_a_killed_parser_is_reported_not_waited_for():
+def parsing_many_rows() -> Any:
+    """200,000 small rows in 500-byte blocks: children still busy when a test interrupts them."""
     rows = b"".join(b"%d,Road,ACME,DPWH,100,01/01/2024\n" % n for n in range(1, 200_001))
+    return parsed_in_children(
+        io.BytesIO(HEADER + rows), encoding="utf-8", prepare=same_record, block_bytes=500
+    )
 
-    with (
-        pytest.raises(ParserDied),
-        parsed_in_children(
-            io.BytesIO(HEADER + rows), encoding="utf-8", prepare=same_record, block_bytes=500
-        ) as (
-            _,
-            chunks,
-        ),
-    ):
+
+def test_a_killed_parser_is_reported_not_waited_for():
+    with pytest.raises(ParserDied), parsing_many_rows() as (_, chunks):
         next(chunks)
         for child in multiprocessing.active_children():
             os.kill(child.pid, signal.SIGKILL)
@@ -141,17 +140,7 @@ def test_a_killed_parser_is_reported_not_waited_for():
 
 @pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
 def test_leaving_early_stops_the_child(error):
-    rows = b"".join(b"%d,Road,ACME,DPWH,100,01/01/2024\n" % n for n in range(1, 200_001))
-
-    with (
-        pytest.raises(error),
-        parsed_in_children(
-            io.BytesIO(HEADER + rows), encoding="utf-8", prepare=same_record, block_bytes=500
-        ) as (
-            _,
-            chunks,
-        ),
-    ):
+    with pytest.raises(error), parsing_many_rows() as (_, chunks):
         next(chunks)
         raise error  # Ctrl-C, or a failed batch, while the child is still parsing
     assert multiprocessing.active_children() == []
