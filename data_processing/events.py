@@ -4,11 +4,17 @@ Publishing happens from sync code (Celery workers, sync views). ``async_to_sync`
 spin a fresh event loop per call, and channels-redis keeps its connections per loop, so
 every update would open (and leak) a Redis connection. Instead each process runs one
 private event loop in a daemon thread and hands it the sends: one loop, one connection.
+
+That loop sends one message at a time, in the order they were handed over, so a socket sees
+a job's STARTED before its SUCCESS even when the worker does not wait for the first: a
+running job's updates are sent while it goes on working (``wait=False``), and its final
+update, which waits, also waits for everything handed over before it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import threading
@@ -16,7 +22,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
-from .models import Job
+from .models import RUNNING_STATES, Job
 
 logger = logging.getLogger(__name__)
 
@@ -44,41 +50,92 @@ def job_event(job: Job) -> dict[str, Any]:
     }
 
 
-class _LoopThread:
+# Sends handed over and not yet made, per process: past this many (the channel layer is
+# down and each send waits out its timeout), new ones are dropped with a warning.
+MAX_PENDING_SENDS = 1000
+
+_Send = tuple[str, dict[str, Any], concurrent.futures.Future]
+
+
+class _Publisher:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[_Send] | None = None
         self._pid: int | None = None
 
-    def loop(self) -> asyncio.AbstractEventLoop:
+    def submit(self, group: str, message: dict[str, Any]) -> concurrent.futures.Future:
+        """Queue one group send behind the earlier ones; the future settles once it is made."""
+        loop, queue = self._started()
+        future: concurrent.futures.Future = concurrent.futures.Future()
+
+        def enqueue() -> None:
+            try:
+                queue.put_nowait((group, message, future))
+            except asyncio.QueueFull:
+                future.set_exception(RuntimeError("too many channel-layer sends pending"))
+
+        loop.call_soon_threadsafe(enqueue)
+        return future
+
+    def _started(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[_Send]]:
         with self._lock:
             # A forked child (Celery's prefork pool) inherits the object but not the thread.
-            if self._loop is None or self._pid != os.getpid():
-                self._loop = asyncio.new_event_loop()
-                self._pid = os.getpid()
-                threading.Thread(target=self._loop.run_forever, name="channel-layer", daemon=True).start()
-            return self._loop
+            if self._loop is None or self._queue is None or self._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                queue: asyncio.Queue[_Send] = asyncio.Queue(maxsize=MAX_PENDING_SENDS)
+                threading.Thread(target=loop.run_forever, name="channel-layer", daemon=True).start()
+                asyncio.run_coroutine_threadsafe(self._send_in_order(queue), loop)
+                self._loop, self._queue, self._pid = loop, queue, os.getpid()
+            return self._loop, self._queue
+
+    @staticmethod
+    async def _send_in_order(queue: asyncio.Queue[_Send]) -> None:
+        while True:
+            group, message, future = await queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                layer = get_channel_layer()
+                await asyncio.wait_for(layer.group_send(group, message), PUBLISH_TIMEOUT_SECONDS)
+            except Exception as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
 
 
-_loop_thread = _LoopThread()
+_publisher = _Publisher()
 
 
 def publish_job_update(job: Job) -> None:
-    """Push the job's state to its owner's sockets; never fails the caller."""
-    publish_event(job.owner_id, job_event(job), label=f"job {job.id}")
+    """Push the job's state to its owner's sockets; never fails the caller. A running job's
+    update is handed over without waiting; any other waits for it and all before it."""
+    publish_event(job.owner_id, job_event(job), label=f"job {job.id}", wait=job.state not in RUNNING_STATES)
 
 
-def publish_event(user_id: int, message: dict[str, Any], *, label: str = "an event") -> None:
-    """Send one channel-layer message to a user's sockets from sync code; never raises."""
-    layer = get_channel_layer()
-    if layer is None:
+def publish_event(
+    user_id: int, message: dict[str, Any], *, label: str = "an event", wait: bool = True
+) -> None:
+    """Send one channel-layer message to a user's sockets from sync code; never raises.
+
+    ``wait`` returns once it was sent (or failed, or ``PUBLISH_TIMEOUT_SECONDS`` passed);
+    otherwise a failure is only logged, by the publishing thread."""
+    if get_channel_layer() is None:
         return
-    future = asyncio.run_coroutine_threadsafe(
-        layer.group_send(user_group(user_id), message), _loop_thread.loop()
-    )
+    future = _publisher.submit(user_group(user_id), message)
+    if not wait:
+        future.add_done_callback(lambda done: _log_failure(done, label))
+        return
     try:
         future.result(timeout=PUBLISH_TIMEOUT_SECONDS)
-    except Exception as exc:
-        # Pollers still see the state in the database; a missed push only delays a socket.
-        future.cancel()
-        logger.warning("Could not publish %s: %s", label, type(exc).__name__)
+    except concurrent.futures.TimeoutError:
+        future.cancel()  # still queued behind slower sends: drop it; if being sent, let it be
+        logger.warning("Could not publish %s: TimeoutError", label)
+    except Exception:
+        _log_failure(future, label)
+
+
+def _log_failure(future: concurrent.futures.Future, label: str) -> None:
+    # Pollers still see the state in the database; a missed push only delays a socket.
+    if not future.cancelled() and future.exception() is not None:
+        logger.warning("Could not publish %s: %s", label, type(future.exception()).__name__)

@@ -1,0 +1,82 @@
+"""Channel-layer publishing from sync code (data_processing/events.py), on the real Redis layer.
+
+A running job's updates are handed over without waiting, so what is checked here is that
+they still reach a socket in the order they were published, and that a publisher whose
+channel layer is unreachable neither raises nor waits longer than the publish timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from data_processing import events
+
+USER_ID = 987_654  # no real user: the group is only this test's
+
+
+def publish_and_receive(publish: list[tuple[int, bool]]) -> list[int]:
+    """Publish ``(n, wait)`` messages from a sync thread; return the ``n`` a subscriber got."""
+    layer = get_channel_layer()
+    group = events.user_group(USER_ID)
+
+    def from_sync_code() -> None:
+        for n, wait in publish:
+            events.publish_event(USER_ID, {"type": "test.message", "n": n}, wait=wait)
+
+    async def scenario() -> list[int]:
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        try:
+            # The subscription is live once a message sent after it arrives.
+            await asyncio.to_thread(events.publish_event, USER_ID, {"type": "test.message", "n": -1})
+            assert (await asyncio.wait_for(layer.receive(channel), 5))["n"] == -1
+            await asyncio.to_thread(from_sync_code)
+            return [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in publish]
+        finally:
+            await layer.group_discard(group, channel)
+
+    return async_to_sync(scenario)()
+
+
+def test_updates_arrive_in_the_order_published_whether_or_not_the_publisher_waited():
+    published = [(n, n % 7 == 6) for n in range(40)]  # mostly not waiting, a wait now and then
+
+    assert publish_and_receive(published) == list(range(40))
+
+
+def test_an_unreachable_channel_layer_neither_raises_nor_holds_the_publisher(settings, caplog):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"], "prefix": "unreachable"},
+        }
+    }
+    from channels.layers import channel_layers
+
+    channel_layers.backends.pop("default", None)
+    try:
+        started = time.monotonic()
+        events.publish_event(USER_ID, {"type": "test.message"}, wait=False)
+        events.publish_event(USER_ID, {"type": "test.message"}, label="the waited one")
+        elapsed = time.monotonic() - started
+    finally:
+        channel_layers.backends.pop("default", None)
+
+    assert elapsed < events.PUBLISH_TIMEOUT_SECONDS + 1
+    assert "Could not publish the waited one" in caplog.text
+
+
+@pytest.mark.parametrize("state, waits", [("STARTED", False), ("PROGRESS", False), ("SUCCESS", True)])
+def test_only_a_running_jobs_update_is_sent_without_waiting(monkeypatch, state, waits):
+    from data_processing.models import Job
+
+    calls = []
+    monkeypatch.setattr(events, "publish_event", lambda *args, **kwargs: calls.append(kwargs["wait"]))
+    events.publish_job_update(Job(owner_id=USER_ID, kind="search", state=state))
+
+    assert calls == [waits]
