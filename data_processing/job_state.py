@@ -19,15 +19,12 @@ import asyncio
 import json
 import logging
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
-from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import ACTIVE_STATES, Job
@@ -128,21 +125,6 @@ def _write_args(snapshot: JobSnapshot) -> list[str]:
     version = str(int(snapshot.updated_at.timestamp() * 1_000_000))
     terminal = "1" if snapshot.is_terminal else "0"
     return [str(settings.JOB_STATE_CACHE_SECONDS), terminal, version, snapshot.to_json()]
-
-
-@contextmanager
-def worker_commit() -> Iterator[None]:
-    """A transaction for a worker's own transitions (claim, progress, success, failure, retry)
-    that does not wait for the WAL flush: a fsync per transition was half of a small job's
-    time. A database crash can lose the last such write; the job then reads as one step
-    earlier, which the recovery sweeper re-runs (its result is already in Redis), never as
-    a state it did not reach. Submits and cancels, which a client was told about, stay
-    durable."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        yield
 
 
 def mirror_job(job: Job, *, newest: bool = False) -> None:

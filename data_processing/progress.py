@@ -13,7 +13,7 @@ import time
 from django.conf import settings
 from django.utils import timezone
 
-from . import events, job_state
+from . import events, job_rows, job_state
 from .exceptions import JobCancelled
 from .models import RUNNING_STATES, Job, JobState
 
@@ -37,17 +37,20 @@ class ProgressReporter:
         now = time.monotonic()
         if percent <= self._sent_percent or now - self._sent_at < self.min_interval:
             return
-        written_at = timezone.now()
-        with job_state.worker_commit():
-            updated = Job.objects.filter(
-                id=self.job.id, state__in=RUNNING_STATES, progress__lt=percent
-            ).update(state=JobState.PROGRESS, progress=percent, message=message[:255], updated_at=written_at)
-        if not updated:
+        changes = {
+            "state": JobState.PROGRESS,
+            "progress": percent,
+            "message": message[:255],
+            "updated_at": timezone.now(),
+        }
+        updated = job_rows.transition(
+            self.job.id, states=RUNNING_STATES, changes=changes, progress_below=percent, durable=False
+        )
+        if updated is None:
             if Job.objects.filter(id=self.job.id, state=JobState.REVOKED).exists():
                 raise JobCancelled(str(self.job.id))
             return
         self._sent_percent, self._sent_at = percent, now
-        self.job.state, self.job.progress, self.job.message = JobState.PROGRESS, percent, message[:255]
-        self.job.updated_at = written_at
-        job_state.mirror_job(self.job)
-        events.publish_job_update(self.job)
+        self.job = updated
+        job_state.mirror_job(updated)
+        events.publish_job_update(updated)

@@ -199,8 +199,10 @@ def job_announce(job: Job) -> None:
 
 
 def _announce_new(job: Job) -> None:
-    job_state.mirror_job(job, newest=True)
+    # The broker first: the worker can start while the mirror is written, and the mirror
+    # never goes back in time if the worker's own update lands before this one.
     job_enqueue(job)
+    job_state.mirror_job(job, newest=True)
 
 
 def job_enqueue(job: Job) -> bool:
@@ -237,16 +239,16 @@ def job_claim(job_id: str, *, redelivered: bool = False) -> Job | None:
     """
     now = timezone.now()
     queued = (JobState.PENDING, JobState.RETRY)
-    with job_state.worker_commit():
-        job = job_rows.transition(
-            job_id,
-            states=(*queued, *RUNNING_STATES) if redelivered else queued,
-            quiet_states=() if redelivered else RUNNING_STATES,
-            quiet_before=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
-            max_attempts=settings.JOB_MAX_ATTEMPTS,
-            changes={"state": JobState.STARTED, "started_at": now, "message": "Started.", "updated_at": now},
-            count_attempt=True,
-        )
+    job = job_rows.transition(
+        job_id,
+        states=(*queued, *RUNNING_STATES) if redelivered else queued,
+        quiet_states=() if redelivered else RUNNING_STATES,
+        quiet_before=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
+        max_attempts=settings.JOB_MAX_ATTEMPTS,
+        changes={"state": JobState.STARTED, "started_at": now, "message": "Started.", "updated_at": now},
+        count_attempt=True,
+        durable=False,
+    )
     if job is None:
         # A job whose every attempt so far ended with its process dying would die again.
         if Job.objects.filter(id=job_id, state__in=ACTIVE_STATES, attempts__gte=settings.JOB_MAX_ATTEMPTS):
@@ -304,8 +306,7 @@ def job_succeed(job: Job, *, result_file: str = "", message: str = "Complete.") 
         "updated_at": now,
         **file_field,
     }
-    with job_state.worker_commit():
-        finished = job_rows.transition(job.id, states=RUNNING_STATES, changes=changes)
+    finished = job_rows.transition(job.id, states=RUNNING_STATES, changes=changes, durable=False)
     if finished is not None:
         metrics.job_finished(finished)
         job_announce(finished)
@@ -324,8 +325,7 @@ def job_fail(job_id: str, error: str) -> None:
         "completed_at": now,
         "updated_at": now,
     }
-    with job_state.worker_commit():
-        job = job_rows.transition(job_id, states=ACTIVE_STATES, changes=changes)
+    job = job_rows.transition(job_id, states=ACTIVE_STATES, changes=changes, durable=False)
     if job is not None:
         metrics.job_finished(job)
         job_announce(job)
@@ -337,8 +337,7 @@ def job_mark_retry(job_id: str, reason: str) -> None:
         "message": f"Retrying after a transient error: {reason}.",
         "updated_at": timezone.now(),
     }
-    with job_state.worker_commit():
-        job = job_rows.transition(job_id, states=RUNNING_STATES, changes=changes)
+    job = job_rows.transition(job_id, states=RUNNING_STATES, changes=changes, durable=False)
     if job is not None:
         job_announce(job)
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 import random
+import select
+import weakref
+from typing import Any
 
 import redis
 from celery import Task, shared_task
@@ -88,25 +91,48 @@ class JobTask(Task):
         return base + random.uniform(0, base / 2)
 
 
+# The statement timeout each open connection was given, so that it is set once per
+# connection rather than once per job (a round trip each). Weak: a dropped connection leaves.
+_timeouts_given: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
 def _limit_statements_to(seconds: float) -> None:
     """A job's queries may run as long as the job may (its soft time limit), not the shorter
     limit of request-time queries that the connection starts with.
 
-    This is a task's first statement. Its connection may have served earlier tasks
-    (``CELERY_DB_REUSE_MAX``) and died since, in a database restart say: then it is
-    replaced once, here, rather than failing the job's first attempt."""
-    if connections["default"].vendor != "postgresql":
+    This comes before a task's first statement. Its connection may have served earlier tasks
+    (``CELERY_DB_REUSE_MAX``) and died since, in a database restart say: then it is replaced
+    here, rather than failing the job's first attempt."""
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
         return
     timeout = f"{int(seconds * 1000)}ms"
+    if connection.connection is not None and _hung_up(connection.connection):
+        _reset_db_connections()
+    if connection.connection is not None and _timeouts_given.get(connection.connection) == timeout:
+        return
     for attempt in (1, 2):
         try:
-            with connections["default"].cursor() as cursor:
+            with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('statement_timeout', %s, false)", [timeout])
+            _timeouts_given[connection.connection] = timeout
             return
         except (OperationalError, InterfaceError):
             if attempt == 2:
                 raise
             _reset_db_connections()
+
+
+def _hung_up(raw_connection: Any) -> bool:
+    """Whether the server spoke on an idle connection, asked without a round trip: a server
+    that restarts or ends a backend sends its goodbye and closes the socket, which leaves it
+    readable. Nothing else arrives unasked on a connection that does not LISTEN."""
+    try:
+        socket = raw_connection.pgconn.socket
+    except Exception:  # psycopg raises on a connection it knows is closed
+        return True
+    readable, _, _ = select.select([socket], [], [], 0)
+    return bool(readable)
 
 
 def _reset_db_connections() -> None:

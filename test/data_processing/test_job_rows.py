@@ -14,6 +14,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from data_processing import job_rows
 from data_processing.models import Job, JobState
@@ -64,6 +66,33 @@ def test_a_transition_moves_only_a_job_in_one_of_its_states(alice):
 
     assert (moved.state, moved.started_at, moved.attempts) == (JobState.STARTED, now, 1)
     assert Job.objects.get(id=job.id).attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_workers_transition_is_one_round_trip_that_does_not_wait_for_the_flush(alice):
+    job = new_job(alice)
+
+    with CaptureQueriesContext(connection) as queries:
+        moved = job_rows.transition(
+            job.id, states=[JobState.PENDING], changes={"state": JobState.STARTED}, durable=False
+        )
+
+    assert moved.state == JobState.STARTED and Job.objects.get(id=job.id).state == JobState.STARTED
+    assert len(queries) == 1
+    assert queries[0]["sql"].startswith("SET LOCAL synchronous_commit TO OFF; UPDATE")
+
+
+@pytest.mark.django_db
+def test_inside_a_callers_transaction_a_workers_transition_leaves_its_durability_alone(alice):
+    job = new_job(alice)
+
+    with transaction.atomic():
+        job_rows.transition(
+            job.id, states=[JobState.PENDING], changes={"state": JobState.STARTED}, durable=False
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
 
 
 @pytest.mark.django_db
