@@ -123,7 +123,9 @@ def filter_contracts(
             qs = qs.filter(**{f"{entity.column}__in": ids})
     terms = filters.keyword_terms()
     if terms:
-        # UPPER(col) LIKE '%KW%' is what the trigram indexes on UPPER(title) serve.
+        # UPPER(col) LIKE '%KW%', the form a trigram index on UPPER(col) serves. Only the award
+        # title has one, so with the OR PostgreSQL scans (see contracts/indexes.py); the columnar
+        # engine answers keyword chips.
         qs = qs.annotate(utitle=Upper("title"), unotice=Upper("notice_title"))
         for term in terms:
             qs = qs.filter(Q(utitle__contains=term) | Q(unotice__contains=term))
