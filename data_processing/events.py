@@ -54,7 +54,8 @@ def job_event(job: Job) -> dict[str, Any]:
 # down and each send waits out its timeout), new ones are dropped with a warning.
 MAX_PENDING_SENDS = 1000
 
-_Send = tuple[str, dict[str, Any], concurrent.futures.Future]
+# (group, message, future, deadline on the publishing loop's clock)
+_Send = tuple[str, dict[str, Any], concurrent.futures.Future, float]
 
 
 class _Publisher:
@@ -65,13 +66,14 @@ class _Publisher:
         self._pid: int | None = None
 
     def submit(self, group: str, message: dict[str, Any]) -> concurrent.futures.Future:
-        """Queue one group send behind the earlier ones; the future settles once it is made."""
+        """Queue one group send behind the earlier ones; the future settles once it is made,
+        or fails once ``PUBLISH_TIMEOUT_SECONDS`` have passed since this call."""
         loop, queue = self._started()
         future: concurrent.futures.Future = concurrent.futures.Future()
 
         def enqueue() -> None:
             try:
-                queue.put_nowait((group, message, future))
+                queue.put_nowait((group, message, future, loop.time() + PUBLISH_TIMEOUT_SECONDS))
             except asyncio.QueueFull:
                 future.set_exception(RuntimeError("too many channel-layer sends pending"))
 
@@ -91,13 +93,18 @@ class _Publisher:
 
     @staticmethod
     async def _send_in_order(queue: asyncio.Queue[_Send]) -> None:
+        # A send that waited past its deadline behind slower ones (the layer unreachable) is
+        # dropped, not made late: a socket must not get a stale STARTED after a job ended.
+        loop = asyncio.get_running_loop()
         while True:
-            group, message, future = await queue.get()
+            group, message, future, deadline = await queue.get()
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                layer = get_channel_layer()
-                await asyncio.wait_for(layer.group_send(group, message), PUBLISH_TIMEOUT_SECONDS)
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise TimeoutError("waited out its time behind other sends")
+                await asyncio.wait_for(get_channel_layer().group_send(group, message), left)
             except Exception as exc:
                 future.set_exception(exc)
             else:

@@ -8,6 +8,8 @@ channel layer is unreachable neither raises nor waits longer than the publish ti
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import socket
 import time
 
 import pytest
@@ -69,6 +71,34 @@ def test_an_unreachable_channel_layer_neither_raises_nor_holds_the_publisher(set
 
     assert elapsed < events.PUBLISH_TIMEOUT_SECONDS + 1
     assert "Could not publish the waited one" in caplog.text
+
+
+def test_sends_stuck_behind_a_silent_channel_layer_fail_at_their_deadline_not_later(settings):
+    silent = socket.socket()  # accepts connections (the kernel's backlog) and never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [f"redis://127.0.0.1:{silent.getsockname()[1]}/0"], "prefix": "silent"},
+        }
+    }
+    from channels.layers import channel_layers
+
+    channel_layers.backends.pop("default", None)
+    try:
+        started = time.monotonic()
+        futures = [events._publisher.submit("silent-group", {"type": "test.message"}) for _ in range(3)]
+        done, pending = concurrent.futures.wait(futures, timeout=events.PUBLISH_TIMEOUT_SECONDS * 2)
+        elapsed = time.monotonic() - started
+    finally:
+        channel_layers.backends.pop("default", None)
+        silent.close()
+
+    # Each send may take the timeout from its hand-over, not the timeout after the one before.
+    assert not pending
+    assert all(isinstance(future.exception(), TimeoutError) for future in done)
+    assert elapsed < events.PUBLISH_TIMEOUT_SECONDS * 1.5
 
 
 @pytest.mark.parametrize("state, waits", [("STARTED", False), ("PROGRESS", False), ("SUCCESS", True)])
