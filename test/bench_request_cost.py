@@ -139,6 +139,7 @@ def run(args: argparse.Namespace, redis_url: str) -> None:
 
     from config.celery_app import app
     from data_processing import services
+    from data_processing.models import ACTIVE_STATES, Job
 
     user = get_user_model().objects.get(username="bench")
     finished = services.job_submit(owner=user, kind="search", payload={"filters": {"keywords": ["road"]}})
@@ -168,6 +169,9 @@ def run(args: argparse.Namespace, redis_url: str) -> None:
         floor = floor or per_request
         print(f"{name:<18}{per_request / 1e6:>10.2f}{floor / per_request:>10.2f}", flush=True)
     app.control.purge()
+    # Their messages are gone with the purge: left queued, the jobs would be sent again by the
+    # recovery sweeper of the next stack started on this database, ahead of its own work.
+    Job.objects.filter(owner=user, state__in=ACTIVE_STATES).delete()
 
 
 if __name__ == "__main__":
