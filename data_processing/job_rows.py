@@ -85,16 +85,16 @@ def _job_from(row: Sequence[Any]) -> Job:
     return Job.from_db(connection.alias, [field.attname for field in _FIELDS], values)
 
 
-def _one(sql: str, params: Iterable[Any], *, durable: bool = True) -> Job | None:
+def _one(sql: str, params: Iterable[Any], *, skip_flush: bool = False) -> Job | None:
     with connection.cursor() as cursor:
-        if durable or not _can_skip_flush():
-            cursor.execute(sql, list(params))
-        else:
+        if skip_flush:
             # One round trip: several statements in one query string run as one implicit
             # transaction, which SET LOCAL covers. (Django's psycopg cursor binds parameters
             # on the client, which is what allows more than one statement.)
             cursor.execute(f"SET LOCAL synchronous_commit TO OFF; {sql}", list(params))
             cursor.nextset()
+        else:
+            cursor.execute(sql, list(params))
         row = cursor.fetchone()
     return _job_from(row) if row is not None else None
 
@@ -157,20 +157,19 @@ def transition(
     quiet_before: datetime | None = None,
     max_attempts: int | None = None,
     progress_below: int | None = None,
-    durable: bool = True,
 ) -> Job | None:
-    """UPDATE one job that is in one of ``states`` and return its new row, or None when it
-    is not (someone else moved it first).
+    """A worker's step (claim, progress, success, failure, retry): UPDATE one job that is in
+    one of ``states`` and return its new row, or None when it is not (someone else moved it
+    first).
 
     For a claim: a job in one of ``quiet_states`` qualifies too when nothing updated it since
     ``quiet_before``; ``max_attempts`` bounds the attempts so far and ``count_attempt`` adds one.
     For a progress write: ``progress_below`` keeps progress from going back.
 
-    ``durable=False`` is for a worker's own steps (claim, progress, success, failure, retry): the
-    commit does not wait for the WAL flush, which was half of a small job's time. A database
-    crash can lose the last such write; the job then reads as one step earlier, which the
-    recovery sweeper runs again (its result is already in Redis), never as a state it did
-    not reach. Submits and cancels, which a client was told about, stay durable.
+    The commit does not wait for the WAL flush, which was half of a small job's time. A
+    database crash can lose the last such write; the job then reads as one step earlier,
+    which the recovery sweeper runs again (its result is already in Redis), never as a state
+    it did not reach. Submits and cancels, which a client was told about, stay durable.
     """
     assignments = [f"{_column(name)} = %s" for name in changes]
     params: list[Any] = [_prep(name, value) for name, value in changes.items()]
@@ -191,7 +190,7 @@ def transition(
         where += f" AND {_column('progress')} < %s"
         params.append(progress_below)
     sql = f"UPDATE {_q(_TABLE)} SET {', '.join(assignments)} WHERE {where} RETURNING {_all_columns()}"
-    return _one(sql, params, durable=durable)
+    return _one(sql, params, skip_flush=_can_skip_flush())
 
 
 def lock_owner(owner_id: int) -> None:

@@ -44,7 +44,7 @@ class ProgressReporter:
             "updated_at": timezone.now(),
         }
         updated = job_rows.transition(
-            self.job.id, states=RUNNING_STATES, changes=changes, progress_below=percent, durable=False
+            self.job.id, states=RUNNING_STATES, changes=changes, progress_below=percent
         )
         if updated is None:
             if Job.objects.filter(id=self.job.id, state=JobState.REVOKED).exists():

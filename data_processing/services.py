@@ -247,7 +247,6 @@ def job_claim(job_id: str, *, redelivered: bool = False) -> Job | None:
         max_attempts=settings.JOB_MAX_ATTEMPTS,
         changes={"state": JobState.STARTED, "started_at": now, "message": "Started.", "updated_at": now},
         count_attempt=True,
-        durable=False,
     )
     if job is None:
         # A job whose every attempt so far ended with its process dying would die again.
@@ -306,7 +305,7 @@ def job_succeed(job: Job, *, result_file: str = "", message: str = "Complete.") 
         "updated_at": now,
         **file_field,
     }
-    finished = job_rows.transition(job.id, states=RUNNING_STATES, changes=changes, durable=False)
+    finished = job_rows.transition(job.id, states=RUNNING_STATES, changes=changes)
     if finished is not None:
         metrics.job_finished(finished)
         job_announce(finished)
@@ -325,7 +324,7 @@ def job_fail(job_id: str, error: str) -> None:
         "completed_at": now,
         "updated_at": now,
     }
-    job = job_rows.transition(job_id, states=ACTIVE_STATES, changes=changes, durable=False)
+    job = job_rows.transition(job_id, states=ACTIVE_STATES, changes=changes)
     if job is not None:
         metrics.job_finished(job)
         job_announce(job)
@@ -337,7 +336,7 @@ def job_mark_retry(job_id: str, reason: str) -> None:
         "message": f"Retrying after a transient error: {reason}.",
         "updated_at": timezone.now(),
     }
-    job = job_rows.transition(job_id, states=RUNNING_STATES, changes=changes, durable=False)
+    job = job_rows.transition(job_id, states=RUNNING_STATES, changes=changes)
     if job is not None:
         job_announce(job)
 

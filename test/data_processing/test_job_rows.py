@@ -73,9 +73,7 @@ def test_a_workers_transition_is_one_round_trip_that_does_not_wait_for_the_flush
     job = new_job(alice)
 
     with CaptureQueriesContext(connection) as queries:
-        moved = job_rows.transition(
-            job.id, states=[JobState.PENDING], changes={"state": JobState.STARTED}, durable=False
-        )
+        moved = job_rows.transition(job.id, states=[JobState.PENDING], changes={"state": JobState.STARTED})
 
     assert moved.state == JobState.STARTED and Job.objects.get(id=job.id).state == JobState.STARTED
     assert len(queries) == 1
@@ -87,9 +85,7 @@ def test_inside_a_callers_transaction_a_workers_transition_leaves_its_durability
     job = new_job(alice)
 
     with transaction.atomic():
-        job_rows.transition(
-            job.id, states=[JobState.PENDING], changes={"state": JobState.STARTED}, durable=False
-        )
+        job_rows.transition(job.id, states=[JobState.PENDING], changes={"state": JobState.STARTED})
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone()[0] == "on"
