@@ -15,18 +15,16 @@ and read the row again.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
 import redis
-import redis.asyncio as aioredis
 from django.conf import settings
 from django.utils import timezone
 
+from . import multiplexed_redis
 from .models import ACTIVE_STATES, Job
 from .result_cache import redis_client
 
@@ -142,51 +140,48 @@ def mirror_job(job: Job, *, newest: bool = False) -> None:
         logger.warning("Could not mirror job %s to Redis: %s", snapshot.id, type(exc).__name__)
 
 
-# --- The async read side: one redis.asyncio client per event loop ----------------------------
-# A client's connections belong to the loop that opened them. uvicorn and gunicorn run one
-# loop per process for its whole life; the test client runs a fresh loop per request, whose
-# client goes away with it (hence the weak mapping).
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
+# --- The async side: one multiplexed connection per event loop -------------------------------
+# Polls read here; redis-py's pooled client cost more CPU per command than the rest of a poll
+# (data_processing/multiplexed_redis.py says why and by how much).
 
 
-def async_client() -> aioredis.Redis:
-    loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None:
-        client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-        _clients[loop] = client
-    return client
+def async_client() -> multiplexed_redis.MultiplexedRedis:
+    return multiplexed_redis.for_this_loop(settings.REDIS_URL, timeout=5)
 
 
 async def amirror(snapshot: JobSnapshot, *, newest: bool = False) -> None:
     """Write back what a read found in the database; ``newest`` only if nobody set it since."""
+    write = ("EVAL", _WRITE_LUA, 1, job_key(snapshot.id), *_write_args(snapshot))
+    commands: list[tuple[str | int, ...]] = [write]
+    if newest:
+        key = latest_key(snapshot.owner_id, snapshot.cache_key)
+        commands.append(("SET", key, snapshot.id, "NX", "EX", settings.JOB_STATE_CACHE_SECONDS))
     try:
-        async with async_client().pipeline(transaction=False) as pipe:
-            pipe.eval(_WRITE_LUA, 1, job_key(snapshot.id), *_write_args(snapshot))
-            if newest:
-                key = latest_key(snapshot.owner_id, snapshot.cache_key)
-                pipe.set(key, snapshot.id, nx=True, ex=settings.JOB_STATE_CACHE_SECONDS)
-            await pipe.execute()
+        await async_client().execute_many(*commands)
     except redis.RedisError as exc:
         logger.warning("Could not mirror job %s to Redis: %s", snapshot.id, type(exc).__name__)
 
 
 async def aget(job_id: str) -> JobSnapshot | None:
     """The mirrored job, or None when Redis does not have it (or cannot be reached)."""
+    data = await aget_mirrored(job_id)
+    return JobSnapshot.from_json(job_id, data) if data else None
+
+
+async def aget_mirrored(job_id: str) -> bytes | None:
+    """The mirrored job as stored (``JobSnapshot.from_json`` reads it), or None when Redis
+    does not have it (or cannot be reached). Equal bytes are an equal state."""
     try:
-        data = await async_client().hget(job_key(job_id), "data")
+        return await async_client().execute("HGET", job_key(job_id), "data")
     except redis.RedisError as exc:
         logger.warning("Job state mirror unavailable: %s", type(exc).__name__)
         return None
-    return JobSnapshot.from_json(job_id, data) if data else None
 
 
 async def alatest_with_result(owner_id: int, cache_key: str) -> tuple[str | None, bytes | None]:
     """The id of the owner's newest job for a cache key (None when not mirrored) and the
     cached result, in one round trip. A Redis fault propagates: without Redis there is no
     result to serve."""
-    async with async_client().pipeline(transaction=False) as pipe:
-        pipe.get(latest_key(owner_id, cache_key))
-        pipe.get(cache_key)
-        job_id, raw = await pipe.execute()
+    latest = ("GET", latest_key(owner_id, cache_key))
+    job_id, raw = await async_client().execute_many(latest, ("GET", cache_key))
     return (job_id.decode() if job_id else None), raw

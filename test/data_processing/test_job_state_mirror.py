@@ -21,7 +21,7 @@ import redis
 from django.utils import timezone
 from job_helpers import wait_for_state, wait_until
 
-from data_processing import job_state, result_cache, services
+from data_processing import job_state, multiplexed_redis, result_cache, services
 from data_processing.job_state import JobSnapshot
 from data_processing.models import Job, JobState
 from data_processing.progress import ProgressReporter
@@ -246,7 +246,7 @@ def private_redis(settings) -> Iterator[PrivateRedis]:
 
 
 def _forget_clients() -> None:
-    job_state._clients.clear()
+    multiplexed_redis._clients.clear()
 
 
 def test_a_redis_restart_never_turns_a_known_job_into_a_404(alice, alice_client, private_redis):
