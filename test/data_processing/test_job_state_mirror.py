@@ -20,8 +20,9 @@ import pytest
 import redis
 from django.utils import timezone
 from job_helpers import wait_for_state, wait_until
+from rest_framework.utils.encoders import JSONEncoder as DRFJSONEncoder
 
-from data_processing import job_state, multiplexed_redis, result_cache, services
+from data_processing import job_state, multiplexed_redis, result_cache, selectors, services
 from data_processing.job_state import JobSnapshot
 from data_processing.models import Job, JobState
 from data_processing.progress import ProgressReporter
@@ -192,6 +193,48 @@ def test_a_session_user_polls_the_same_way(alice, client):
     job = make_job(alice)
 
     assert status_of(client, job).json()["state"] == "PENDING"
+
+
+def test_a_running_jobs_document_is_the_selectors_and_its_eta_follows_the_clock(alice, alice_client):
+    job = make_job(alice)
+    claimed = services.job_claim(str(job.id))
+    Job.objects.filter(id=job.id).update(started_at=timezone.now() - dt.timedelta(seconds=20))
+    claimed.refresh_from_db()
+    ProgressReporter(claimed, min_interval=0)(50, 100, "Halfway")
+    claimed.refresh_from_db()
+
+    first = status_of(alice_client, job)
+    time.sleep(1.2)  # the mirror holds the same state: only the clock moved
+    second = status_of(alice_client, job)
+
+    expected = json.loads(json.dumps(selectors.job_status(claimed), cls=DRFJSONEncoder))
+    assert first.json() == {**expected, "eta_seconds": first.json()["eta_seconds"]}
+    assert list(first.json()) == list(expected)  # same keys, same order
+    assert 19 <= first.json()["eta_seconds"] <= 22  # at 50 % after ~20 s: as long again
+    assert second.json()["eta_seconds"] >= first.json()["eta_seconds"] + 1
+    assert {**second.json(), "eta_seconds": None} == {**first.json(), "eta_seconds": None}
+
+
+def test_a_running_job_polled_by_its_owner_stays_not_found_for_another_user(alice, alice_client, bob_client):
+    job = make_job(alice)
+    services.job_claim(str(job.id))
+    assert status_of(alice_client, job).json()["state"] == "STARTED"  # rendered once, for alice
+
+    assert status_of(bob_client, job).status_code == 404
+    assert status_of(alice_client, job).status_code == 200
+
+
+def test_a_mirror_gone_quiet_is_read_again_from_the_row_even_when_rendered_before(
+    alice, alice_client, settings
+):
+    job = make_job(alice)
+    services.job_claim(str(job.id))
+    assert status_of(alice_client, job).json()["state"] == "STARTED"
+    # A cancel whose mirror write was lost (Redis unreachable at that moment): the row moved on.
+    Job.objects.filter(id=job.id).update(state=JobState.REVOKED, completed_at=timezone.now())
+    settings.JOB_STATE_STALE_SECONDS = 0
+
+    assert status_of(alice_client, job).json()["state"] == "REVOKED"
 
 
 # --- A Redis restart while a job is known ---------------------------------------------------------
