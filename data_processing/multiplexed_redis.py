@@ -15,8 +15,8 @@ Only plain request/reply commands belong here (GET, HGET and the like): no block
 no pub/sub, no MULTI, nothing that changes the connection's state. Faults surface as redis-py's
 exceptions, so callers handle them as they would redis-py's: a lost connection fails every
 command waiting on it with ``ConnectionError`` and the next command connects again; a reply
-that takes longer than the timeout closes the connection the same way (redis-py's ``TimeoutError``); an
-error reply raises ``ResponseError`` for that command only.
+later than the timeout closes the connection the same way, with ``TimeoutError``; an error
+reply raises ``ResponseError`` for that command only.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class _Protocol(asyncio.Protocol):
         self._transport = transport  # type: ignore[assignment]
 
     def send(self, packed: bytes) -> asyncio.Future[Any]:
-        """Queue one command (or several, packed together, with one future each)."""
+        """Queue one packed command; the future gets its reply (an error reply as a value)."""
         if self.lost:
             raise ConnectionError("Connection to Redis lost")
         future = self._loop.create_future()
