@@ -113,3 +113,10 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             return None
         return Job.objects.filter(id=job_id, owner=self.scope["user"]).first()
+
+
+class UnknownSocketPath(AsyncJsonWebsocketConsumer):
+    """A websocket path nothing serves: refused at the handshake (the server answers 403)."""
+
+    async def connect(self) -> None:
+        await self.close()

@@ -45,6 +45,17 @@ def test_an_anonymous_connection_is_refused(asgi_server, live_db):
     assert refused.value.response.status_code == 403
 
 
+def test_an_unknown_path_is_refused_at_the_handshake_not_a_server_error(asgi_server, alice, live_db):
+    log = Path(__file__).resolve().parents[2] / "test-artifacts" / "asgi.log"
+    for path in ("ws/tasks/", "ws/nothing/here/", ""):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"ws://{asgi_server}/{path}?token={alice.auth_token.key}", open_timeout=10)
+        assert refused.value.response.status_code == 403
+    time.sleep(0.2)
+
+    assert "No route found" not in log.read_text()
+
+
 def test_a_wrong_token_is_refused(asgi_server, live_db):
     with pytest.raises(InvalidStatus):
         open_socket(asgi_server, token="not-a-token")
