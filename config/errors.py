@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -100,6 +101,14 @@ class QueryTimeout(ApplicationError):
     code = "query_timeout"
 
 
+class ServiceUnavailable(ApplicationError):
+    """Redis could not be reached: a fault the client can wait out, not a bug of ours."""
+
+    status_code = 503
+    code = "service_unavailable"
+    RETRY_AFTER_SECONDS = 5
+
+
 def _is_statement_timeout(exc: Exception) -> bool:
     import psycopg
     from django.db import OperationalError
@@ -115,6 +124,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = QueryTimeout(
             f"The query ran longer than the {settings.DATABASE_STATEMENT_TIMEOUT:g} s a request may take; "
             'narrow the chips, or send "async_mode": true to run it as a job.'
+        )
+    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        view = context.get("view")
+        logger.warning("Redis unreachable in %s: %s", view.__class__.__name__ if view else "a view", exc)
+        exc = ServiceUnavailable(
+            "A service this request needs is unreachable; try again shortly.",
+            headers={"Retry-After": str(ServiceUnavailable.RETRY_AFTER_SECONDS)},
         )
     if isinstance(exc, ApplicationError):
         body = error_body(exc.code, exc.message, exc.errors, status=exc.status) | exc.extra

@@ -107,6 +107,9 @@ _SUBMIT_RESPONSES = {
     429: OpenApiResponse(
         ErrorResponseSerializer, description="Too many submissions or active jobs; see Retry-After."
     ),
+    503: OpenApiResponse(
+        ErrorResponseSerializer, description="Redis is unreachable (`service_unavailable`); see Retry-After."
+    ),
 }
 
 
@@ -358,6 +361,11 @@ class JobResultApi(_NativeAsyncApi):
             410: OpenApiResponse(
                 ResultUnavailableSerializer,
                 description='The result expired (`status` "expired", `code` "result_expired"): submit again.',
+            ),
+            503: OpenApiResponse(
+                ErrorResponseSerializer,
+                description="Redis, which holds the results, is unreachable (`service_unavailable`); "
+                "see Retry-After.",
             ),
         },
     )

@@ -312,6 +312,22 @@ def test_a_redis_restart_never_turns_a_known_job_into_a_404(alice, alice_client,
     assert (result.status_code, result.json()["state"]) == (202, "PROGRESS")
 
 
+def test_while_redis_is_down_status_answers_from_the_row_and_result_asks_to_retry(
+    alice, alice_client, private_redis
+):
+    job = make_job(alice)
+    services.job_claim(str(job.id))
+
+    private_redis.stop()
+    status = status_of(alice_client, job)
+    result = alice_client.get(f"{TASKS}/result/", {"cache_key": job.cache_key})
+
+    assert (status.status_code, status.json()["state"]) == (200, "STARTED")
+    assert (result.status_code, result["Retry-After"]) == (503, "5")
+    assert result.json()["code"] == "service_unavailable"
+    assert set(result.json()) >= {"status", "code", "message", "errors"}
+
+
 # --- Against a real worker ----------------------------------------------------------------------------
 
 
