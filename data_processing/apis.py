@@ -244,16 +244,12 @@ class _NativeAsyncApi(APIView):
         return async_to_sync(self.answer)(request._request, request.user)
 
 
-async def _own_job(user: AbstractBaseUser, job_id: str, mirrored: bytes | None) -> JobSnapshot:
-    """The caller's job from what the mirror held; from the row (written back) when the
-    mirror has nothing or may be behind. Another user's job is "not found"."""
-    snapshot = JobSnapshot.from_json(job_id, mirrored) if mirrored else None
-    if snapshot is None or snapshot.is_stale():
-        job = await sync_to_async(selectors.job_get_for_owner)(owner=user, job_id=job_id)
-        snapshot = JobSnapshot.of(job)
-        await job_state.amirror(snapshot)
-    if snapshot.owner_id != user.pk:
-        raise JobNotFound("No job with this task_id.")
+async def _job_from_row(user: AbstractBaseUser, job_id: str) -> JobSnapshot:
+    """The caller's job read from the row and written back to the mirror, for when the mirror
+    has nothing or may be behind (404 when no job of theirs has this id)."""
+    job = await sync_to_async(selectors.job_get_for_owner)(owner=user, job_id=job_id)
+    snapshot = JobSnapshot.of(job)
+    await job_state.amirror(snapshot)
     return snapshot
 
 
@@ -302,13 +298,18 @@ class JobStatusApi(_NativeAsyncApi):
         mirrored = await job_state.aget_mirrored(job_id)
         rendered = _active_status.get(mirrored) if mirrored else None
         if rendered is None or rendered.snapshot.is_stale():
-            snapshot = await _own_job(user, job_id, mirrored)
+            snapshot = JobSnapshot.from_json(job_id, mirrored) if mirrored else None
+            from_mirror = snapshot is not None and not snapshot.is_stale()
+            if not from_mirror:
+                snapshot = await _job_from_row(user, job_id)
+            if snapshot.owner_id != user.pk:
+                raise JobNotFound("No job with this task_id.")
             if snapshot.is_terminal:
                 content = _dumps(selectors.job_status(snapshot, typical_duration=lambda kind: None))
                 _finished_status[job_id] = (snapshot.owner_id, content)
                 return _json_bytes(content)
             rendered = _RenderedStatus.of(snapshot)
-            if mirrored and snapshot == JobSnapshot.from_json(job_id, mirrored):  # not read from the row
+            if from_mirror:  # only what those bytes said, never a row read in their place
                 _active_status[mirrored] = rendered
         if rendered.snapshot.owner_id != user.pk:
             raise JobNotFound("No job with this task_id.")
