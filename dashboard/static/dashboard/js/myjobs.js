@@ -32,6 +32,8 @@ export class MyJobsPanel {
     this.notes = new Map();
     this.refreshTimer = null;
     this.pollTimer = null;
+    // Per list request in flight, the updates that arrived meanwhile (see refresh).
+    this.inFlight = new Set();
 
     root.querySelector("[data-jobs-refresh]").addEventListener("click", () => this.refresh());
     socket.addEventListener("update", (event) => this.applyUpdate(event.detail));
@@ -42,15 +44,30 @@ export class MyJobsPanel {
   async refresh() {
     window.clearTimeout(this.refreshTimer);
     this.refreshTimer = null;
+    const arrivedMeanwhile = [];
+    this.inFlight.add(arrivedMeanwhile);
     try {
       const { body } = await get(LIST_URL);
       this.jobs = body.results;
+      this.inFlight.delete(arrivedMeanwhile);
+      // The list was read when it was asked for: an update that arrived on the socket since
+      // may be newer (a job's SUCCESS, say), and nothing would send it again.
+      for (const update of arrivedMeanwhile) this.applyIfAhead(update);
       this.message.textContent = this.jobs.length ? "" : "No jobs yet.";
       this.render();
     } catch (error) {
       this.message.textContent = error instanceof NetworkError ? UNREACHABLE_MESSAGE : error.message;
+    } finally {
+      this.inFlight.delete(arrivedMeanwhile);
     }
     this.pollWhileSocketDown();
+  }
+
+  /** An update applied over the list only if it moves its job on: to a final state, or further. */
+  applyIfAhead(update) {
+    const job = this.jobs.find((candidate) => candidate.task_id === update.task_id);
+    if (!job || !ACTIVE_STATES.has(job.state)) return;
+    if (!ACTIVE_STATES.has(update.state) || (update.progress ?? 0) >= job.progress) this.applyUpdate(update);
   }
 
   scheduleRefresh() {
@@ -84,6 +101,7 @@ export class MyJobsPanel {
   }
 
   applyUpdate(update) {
+    for (const arrivedMeanwhile of this.inFlight) arrivedMeanwhile.push(update);
     const job = this.jobs.find((candidate) => candidate.task_id === update.task_id);
     if (!job) {
       this.scheduleRefresh();
