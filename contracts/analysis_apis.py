@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import ErrorResponseSerializer
+from config.validation import validated_data
 
 from .analysis_responses import (
     BenfordResponseSerializer,
@@ -74,9 +75,7 @@ class SelectorApi(APIView):
         return self.respond(request.data)
 
     def validated(self, data: Any) -> dict[str, Any]:
-        serializer = self.request_serializer(data=data)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
+        return validated_data(self.request_serializer, data)
 
     def respond(self, data: Any) -> Response:
         """Answer a request body; data_processing's async_mode switch calls this too."""

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from config.errors import ErrorResponseSerializer
 from config.throttling import ChipThrottle
+from config.validation import validated_data
 
 from .responses import (
     ContractAggregatesResponseSerializer,
@@ -68,9 +69,8 @@ class ChipSearchApi(APIView):
 
     def respond(self, data: Any) -> Response:
         """Answer a request body; data_processing's async_mode switch calls this too."""
-        serializer = ChipSearchRequestSerializer(data=data)
-        serializer.is_valid(raise_exception=True)
-        return versioned_response(lambda: contract_search(**serializer.validated_data))
+        params = validated_data(ChipSearchRequestSerializer, data)
+        return versioned_response(lambda: contract_search(**params))
 
 
 class ChipAggregatesApi(APIView):
@@ -93,9 +93,8 @@ class ChipAggregatesApi(APIView):
 
     def respond(self, data: Any) -> Response:
         """Answer a request body; data_processing's async_mode switch calls this too."""
-        serializer = ChipAggregatesRequestSerializer(data=data)
-        serializer.is_valid(raise_exception=True)
-        return versioned_response(lambda: contract_aggregates(**serializer.validated_data))
+        params = validated_data(ChipAggregatesRequestSerializer, data)
+        return versioned_response(lambda: contract_aggregates(**params))
 
 
 class ChipAggregatesPaginatedApi(APIView):
@@ -126,9 +125,8 @@ class ChipAggregatesPaginatedApi(APIView):
 
     def respond(self, data: Any) -> Response:
         """Answer a request body; data_processing's async_mode switch calls this too."""
-        serializer = EntityTableRequestSerializer(data=data)
-        serializer.is_valid(raise_exception=True)
-        return versioned_response(lambda: entity_table(**serializer.validated_data))
+        params = validated_data(EntityTableRequestSerializer, data)
+        return versioned_response(lambda: entity_table(**params))
 
 
 class FilterOptionsApi(APIView):

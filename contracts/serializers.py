@@ -312,6 +312,9 @@ class FilteredRequestSerializer(StrictSerializer):
         return getattr(self.fields["filters"], "paging", {})
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
+        # A kept serializer validates many bodies (config/validation.py): a body without
+        # ``filters`` must not page as the one before it did.
+        self.fields["filters"].paging = {}
         values = super().to_internal_value(data)
         values.setdefault("filters", ContractFilters())
         return values

@@ -22,6 +22,8 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from config.validation import validated_data
+
 ProgressCallback = Callable[[int, int, str], None]
 
 
@@ -92,9 +94,7 @@ class JobKindSpec:
 
     def parse(self, payload: Any) -> dict[str, Any]:
         """Validated arguments for the runner; raises a DRF ValidationError (a 400) on bad input."""
-        serializer = self.request_serializer(data=payload)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
+        return validated_data(self.request_serializer, payload)
 
     def run(self, params: dict[str, Any], context: RunContext | None = None) -> Any:
         return self.runner(params, context or RunContext(job_id=None, on_progress=_ignore_progress))
