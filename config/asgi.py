@@ -1,13 +1,15 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-The Django ASGI app is built before anything imports models (websocket routing does).
+The Django ASGI app is built before anything imports models (websocket routing does); its
+handler keeps request threads between requests (config/asgi_handler.py).
 """
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+from config.asgi_handler import get_asgi_application
+
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

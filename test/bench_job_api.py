@@ -7,8 +7,9 @@ with ``createdb`` and fill it with ``generate_contracts``) and a Redis database 
 
 1. for each server (``uvicorn --workers 2`` as ``make run`` starts it; gunicorn with
    uvicorn workers as docker-compose.backend.yml starts it), ``wrk -t2 -c50`` against:
-   the floor (a do-nothing ``async def`` Django view behind the project's settings and
-   middleware, config.settings.bench), a bare ASGI app served the same way, GET tasks/status/
+   the floor (a do-nothing ``async def`` Django view behind the project's settings, handler
+   and middleware, config.settings.bench; and behind Django's stock handler, then also its
+   stock middleware), a bare ASGI app served the same way, GET tasks/status/
    (a running job: the Redis mirror; a finished one), GET tasks/result/ of a cached result,
    and POST tasks/search/ (a new job each), in interleaved rounds (medians reported);
 2. GET tasks/status/ while 4 slow synchronous chip-aggregates are in flight (a poll must not
@@ -188,9 +189,9 @@ def hot_path(
     running: dict,
     many_tokens: list[str],
 ) -> dict:
-    """wrk against a bare ASGI app, the floor (with Django's stock middleware and with ours),
-    status, result and submit, on one server kind; the targets of one server interleaved
-    round by round."""
+    """wrk against a bare ASGI app, the floor (with Django's stock handler and middleware, and
+    with ours), status, result and submit, on one server kind; the targets of one server
+    interleaved round by round."""
     logs = ROOT / "var"
     base = f"http://127.0.0.1:{args.port}"
     runs: dict[str, list[dict[str, float]]] = {}
@@ -211,13 +212,21 @@ def hot_path(
             stop(bare)
 
     command = server_command(server, "config.asgi:application", args.port)
-    stock = start(command, {**env, "BENCH_STOCK_MIDDLEWARE": "1"}, logs / f"bench-web-{server}-stock.log")
-    try:
-        wait_http(f"{base}/bench/floor/")
-        for _ in range(args.rounds):
-            measure("floor with Django's stock middleware", floor_script)
-    finally:
-        stop(stock)
+    # The floor as Django ships it: its own ASGI handler (a new thread per request), then also
+    # its own middleware classes.
+    stock_handler = {**env, "ASGI_REUSE_REQUEST_THREADS": "false"}
+    baselines = {
+        "floor with Django's stock ASGI handler": stock_handler,
+        "floor with Django's stock handler and middleware": {**stock_handler, "BENCH_STOCK_MIDDLEWARE": "1"},
+    }
+    for label, stock_env in baselines.items():
+        stock = start(command, stock_env, logs / f"bench-web-{server}-stock.log")
+        try:
+            wait_http(f"{base}/bench/floor/")
+            for _ in range(args.rounds):
+                measure(label, floor_script)
+        finally:
+            stop(stock)
 
     web = start(command, env, logs / f"bench-web-{server}.log")
     slow: list[float] = []

@@ -63,6 +63,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
+# Each HTTP request's synchronous work runs on a thread kept between requests
+# (config/asgi_handler.py); off gives Django's own handler, a new thread per request.
+ASGI_REUSE_REQUEST_THREADS = env.bool("ASGI_REUSE_REQUEST_THREADS", default=True)
 
 TEMPLATES = [
     {

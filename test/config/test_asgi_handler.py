@@ -1,0 +1,119 @@
+"""The ASGI handler lends each request a kept thread (config/asgi_handler.py).
+
+Requests go through the handler as an ASGI server would call it, in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from config.asgi_handler import MAX_IDLE_REQUEST_THREADS, ReusedThreadASGIHandler
+from test.support import thread_urls
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def handler(settings) -> ReusedThreadASGIHandler:
+    settings.ROOT_URLCONF = "test.support.thread_urls"
+    return ReusedThreadASGIHandler()
+
+
+async def get(handler: ReusedThreadASGIHandler, path: str) -> tuple[int, Any]:
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+    sent: list[dict[str, Any]] = []
+    delivered = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        if not delivered.is_set():
+            delivered.set()
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()  # the client never disconnects
+        raise AssertionError
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await handler(scope, receive, send)
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    return status, json.loads(body) if status == 200 else body
+
+
+def test_requests_one_after_another_reuse_one_thread_and_hand_back_its_connection(handler):
+    async def three() -> list[Any]:
+        return [(await get(handler, "/thread/"))[1] for _ in range(3)]
+
+    answers = asyncio.run(three())
+    assert len({answer["thread"] for answer in answers}) == 1
+    assert threading.get_ident() not in {answer["thread"] for answer in answers}
+    # Each request opened a connection; the next one on the same thread found it handed back.
+    assert [answer["had_connection"] for answer in answers] == [False, False, False]
+    assert len(handler.idle) == 1
+
+
+def test_concurrent_requests_each_get_a_thread_of_their_own(handler):
+    """Three requests that each wait for the other two: on a shared thread they would never meet."""
+    thread_urls.barrier = threading.Barrier(3, timeout=10)
+
+    async def together() -> list[tuple[int, Any]]:
+        return await asyncio.gather(*(get(handler, "/barrier/") for _ in range(3)))
+
+    answers = asyncio.run(together())
+    assert [status for status, _ in answers] == [200, 200, 200]
+    assert len({body["thread"] for _, body in answers}) == 3
+
+
+def test_idle_threads_are_bounded(handler):
+    parties = MAX_IDLE_REQUEST_THREADS + 6
+    thread_urls.barrier = threading.Barrier(parties, timeout=20)
+
+    async def burst() -> list[tuple[int, Any]]:
+        return await asyncio.gather(*(get(handler, "/barrier/") for _ in range(parties)))
+
+    assert {status for status, _ in asyncio.run(burst())} == {200}
+    assert len(handler.idle) == MAX_IDLE_REQUEST_THREADS
+
+
+def test_a_cancelled_request_does_not_lend_its_busy_thread_again(handler):
+    """A cancelled request's view is still running on its thread: the next request must not
+    queue behind it."""
+    thread_urls.release.clear()
+
+    async def cancel_then_ask() -> Any:
+        held = asyncio.create_task(get(handler, "/hold/"))
+        await asyncio.sleep(0.3)  # the view is waiting on ``release`` by now
+        held.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await held
+        assert len(handler.idle) == 0
+        return await asyncio.wait_for(get(handler, "/thread/"), timeout=5)
+
+    try:
+        status, _ = asyncio.run(cancel_then_ask())
+    finally:
+        thread_urls.release.set()
+    assert status == 200
+
+
+def test_a_view_that_raises_is_a_500_and_its_thread_is_lent_again(handler, settings):
+    settings.DEBUG_PROPAGATE_EXCEPTIONS = False
+
+    async def failing_then_fine() -> list[int]:
+        first, _ = await get(handler, "/barrier/")  # no barrier set: the view's assert fails
+        second, _ = await get(handler, "/thread/")
+        return [first, second]
+
+    thread_urls.barrier = None
+    assert asyncio.run(failing_then_fine()) == [500, 200]
+    assert len(handler.idle) == 1

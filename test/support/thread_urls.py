@@ -1,0 +1,39 @@
+"""Views that report the thread serving them, for the ASGI handler's tests."""
+
+from __future__ import annotations
+
+import threading
+
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+
+# Set by a test: every request to barrier/ waits here until all its parties arrived.
+barrier: threading.Barrier | None = None
+# Set by a test: hold/ waits on it, so the test can cancel a request mid-view.
+release = threading.Event()
+
+
+def thread(request: HttpRequest) -> JsonResponse:
+    """This thread, and whether it still held a database connection when the view began."""
+    had_connection = connection.connection is not None
+    connection.ensure_connection()
+    return JsonResponse({"thread": threading.get_ident(), "had_connection": had_connection})
+
+
+def wait_for_all(request: HttpRequest) -> JsonResponse:
+    assert barrier is not None
+    barrier.wait()
+    return JsonResponse({"thread": threading.get_ident()})
+
+
+def hold(request: HttpRequest) -> JsonResponse:
+    release.wait(timeout=10)
+    return JsonResponse({"thread": threading.get_ident()})
+
+
+urlpatterns = [
+    path("thread/", thread),
+    path("barrier/", wait_for_all),
+    path("hold/", hold),
+]
