@@ -32,8 +32,13 @@ def hold(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"thread": threading.get_ident()})
 
 
+def fail(request: HttpRequest) -> JsonResponse:
+    raise RuntimeError("a view that fails")
+
+
 urlpatterns = [
     path("thread/", thread),
     path("barrier/", wait_for_all),
     path("hold/", hold),
+    path("fail/", fail),
 ]
