@@ -2,7 +2,10 @@
 
 On connect the socket joins its user's group, so every update of that user's jobs reaches
 it. ``{"action": "subscribe", "task_id"}`` answers at once with the job's current state, so
-a job that finished before the client subscribed is never missed.
+a job that finished before the client subscribed is never missed. The live SUCCESS update
+of a job that computed its answer carries that answer as "data" when it is small
+(``JOB_UPDATE_RESULT_MAX_BYTES``); otherwise, and on a subscribe answer, the client reads it
+from tasks/result/.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from .events import job_event, user_group
+from .events import ANSWER_FIELD, job_event, user_group
 from .models import Job
 from .ws_auth import TOKEN_SUBPROTOCOL
 
@@ -100,7 +103,15 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
 
     async def task_update(self, event: dict[str, Any]) -> None:
         """Handler of "task.update" events published by data_processing.events."""
-        await self.send_json(event)
+        answer_json = event.get(ANSWER_FIELD)
+        if answer_json is None:
+            await self.send_json(event)
+            return
+        fields = {name: value for name, value in event.items() if name != ANSWER_FIELD}
+        # The answer is JSON already, as the worker cached it: spliced in as "data" rather
+        # than decoded and encoded again (tens of kilobytes, on the event loop).
+        head = await self.encode_json(fields)
+        await self.send(text_data=f'{head[:-1]},"data":{answer_json}}}')
 
     async def saved_search_news(self, event: dict[str, Any]) -> None:
         """Handler of "saved_search.news" events: a saved search's run found new contracts."""

@@ -21,12 +21,16 @@ import threading
 from typing import Any
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
-from .models import RUNNING_STATES, Job
+from .models import RUNNING_STATES, Job, JobState
 
 logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "task.update"
+# The channel-layer field of a SUCCESS update holding the job's answer as cached JSON; the
+# socket consumer sends it as the frame's "data" without decoding it.
+ANSWER_FIELD = "data_json"
 # A saved search's run found contracts its previous run had not seen (saved_searches).
 SAVED_SEARCH_NEWS_TYPE = "saved_search.news"
 PUBLISH_TIMEOUT_SECONDS = 2.0
@@ -114,10 +118,23 @@ class _Publisher:
 _publisher = _Publisher()
 
 
-def publish_job_update(job: Job) -> None:
+def publish_job_update(job: Job, *, answer_json: str | None = None) -> None:
     """Push the job's state to its owner's sockets; never fails the caller. A running job's
-    update is handed over without waiting; any other waits for it and all before it."""
-    publish_event(job.owner_id, job_event(job), label=f"job {job.id}", wait=job.state not in RUNNING_STATES)
+    update is handed over without waiting; any other waits for it and all before it.
+
+    A SUCCESS update carries the answer the job just cached, when it is at most
+    ``JOB_UPDATE_RESULT_MAX_BYTES``: a client watching its socket then has the answer with
+    the update, one request sooner. Only the owner's sockets receive it, and the owner may
+    read that answer anyway."""
+    message = job_event(job)
+    if answer_json is not None and job.state == JobState.SUCCESS and fits_in_update(answer_json):
+        message[ANSWER_FIELD] = answer_json
+    publish_event(job.owner_id, message, label=f"job {job.id}", wait=job.state not in RUNNING_STATES)
+
+
+def fits_in_update(answer_json: str) -> bool:
+    # The cached JSON is ASCII (json.dumps escapes the rest): a character is a byte.
+    return len(answer_json) <= settings.JOB_UPDATE_RESULT_MAX_BYTES
 
 
 def publish_event(

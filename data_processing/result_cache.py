@@ -23,9 +23,13 @@ def result_get(cache_key: str) -> Any | None:
     return None if raw is None else json.loads(raw)
 
 
-def result_set(cache_key: str, data: Any, *, timeout: int | None = None) -> None:
+def result_set(cache_key: str, data: Any, *, timeout: int | None = None) -> str:
+    """Cache ``data``; returns the JSON stored (ASCII: one byte a character), which a job's
+    SUCCESS update can carry as it is."""
     ttl = settings.RESULT_CACHE_TIMEOUT if timeout is None else timeout
-    redis_client().set(cache_key, json.dumps(data, separators=(",", ":")), ex=ttl)
+    encoded = json.dumps(data, separators=(",", ":"))
+    redis_client().set(cache_key, encoded, ex=ttl)
+    return encoded
 
 
 def result_exists(cache_key: str) -> bool:

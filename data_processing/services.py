@@ -191,11 +191,12 @@ def _replay(job: Job, fingerprint: str) -> Submission:
 BROKER_WAIT_MESSAGE = "Waiting for the task broker; the job will be queued when it is back."
 
 
-def job_announce(job: Job) -> None:
+def job_announce(job: Job, *, answer_json: str | None = None) -> None:
     """Tell pollers (the Redis mirror) and sockets (the channel layer) about a transition
-    that just committed; ``job`` must hold the row's new state."""
+    that just committed; ``job`` must hold the row's new state, and ``answer_json`` is a
+    finished job's answer as cached, which its update may carry."""
     job_state.mirror_job(job)
-    events.publish_job_update(job)
+    events.publish_job_update(job, answer_json=answer_json)
 
 
 def _announce_new(job: Job) -> None:
@@ -273,17 +274,19 @@ def job_run(job_id: str, *, redelivered: bool = False) -> None:
     spec = job_kind(job.kind)
     context = RunContext(job_id=str(job.id), on_progress=ProgressReporter(job))
     message = "Complete."
+    answer_json = None
     if not result_cache.result_exists(job.cache_key):
         with answering() as answer:
             data = spec.run(spec.parse(job.params), context)
         if answer.stale:
             # The key names the version current at submit; this answer is an older one's, so
             # it lives only long enough for its job to be read, and says what it is.
-            result_cache.result_set(job.cache_key, data, timeout=settings.COLUMNAR_STALE_RESULT_SECONDS)
+            timeout = settings.COLUMNAR_STALE_RESULT_SECONDS
+            answer_json = result_cache.result_set(job.cache_key, data, timeout=timeout)
             message = stale_answer_message(answer)
         else:
-            result_cache.result_set(job.cache_key, data)
-    job_succeed(job, result_file=context.result_file, message=message)
+            answer_json = result_cache.result_set(job.cache_key, data)
+    job_succeed(job, result_file=context.result_file, message=message, answer_json=answer_json)
 
 
 def stale_answer_message(answer: Answer) -> str:
@@ -293,7 +296,11 @@ def stale_answer_message(answer: Answer) -> str:
     )
 
 
-def job_succeed(job: Job, *, result_file: str = "", message: str = "Complete.") -> None:
+def job_succeed(
+    job: Job, *, result_file: str = "", message: str = "Complete.", answer_json: str | None = None
+) -> None:
+    """Mark a running job done; ``answer_json`` is its answer as just cached, which the
+    SUCCESS update carries when it is small (``events.publish_job_update``)."""
     now = timezone.now()
     file_field = {"result_file": result_file} if result_file else {}
     changes = {
@@ -308,7 +315,7 @@ def job_succeed(job: Job, *, result_file: str = "", message: str = "Complete.") 
     finished = job_rows.transition(job.id, states=RUNNING_STATES, changes=changes)
     if finished is not None:
         metrics.job_finished(finished)
-        job_announce(finished)
+        job_announce(finished, answer_json=answer_json)
     elif result_file:
         # Cancelled while finishing: still record the file, so the cleanup deletes it.
         Job.objects.filter(id=job.id).update(result_file=result_file)

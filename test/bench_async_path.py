@@ -7,14 +7,16 @@ process) and runs one Celery worker, then, for the three chip endpoints and five
 sets, times sequentially:
 
 - sync: the chip endpoint answering in the request;
-- async: the same body with ``"async_mode": true`` → 202 → SUCCESS on the websocket →
-  GET tasks/result/, the result cache emptied first so the worker computes it every time.
+- async: the same body with ``"async_mode": true`` → 202 → SUCCESS on the websocket, which
+  carries the answer; the result cache emptied first so the worker computes it every time;
+- the same, with the answer also read from GET tasks/result/ after SUCCESS (what a client
+  does when the answer is too large to come with the update).
 
 Every cell runs once, untimed, before any is timed, so that no cell pays for opening the
 snapshot or reading its pages from disk.
 
-It prints both medians and their difference (the async path's overhead), beside a raw
-Celery round trip through the same broker.
+It prints the medians and the differences (the async path's overhead, with the answer in
+the update and with it read after), beside a raw Celery round trip through the same broker.
 
     .venv/bin/python test/bench_async_path.py [--database bench_x] [--rows N] [--samples 15]
 """
@@ -48,6 +50,7 @@ from bench_chip_endpoints import (
 )
 
 TASKS = "/api/v1/data-processing/tasks"
+FINISHED = ("SUCCESS", "FAILURE")
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen:
@@ -92,6 +95,7 @@ def main() -> None:
     filter_sets = {**FILTER_SETS, "one contractor": {"contractors": [contractor]}}
     token = env["BENCH_TOKEN"]
     cache = redis.Redis.from_url(redis_url)
+    cache.flushdb()  # the benchmark's own database: no answer left cached by an earlier run
     server = serve(env, args.port)
     worker = start_worker(env)
     base = f"http://127.0.0.1:{args.port}"
@@ -115,32 +119,41 @@ def main() -> None:
         print(f"\n{args.rows:,} contracts; one uvicorn process, one worker (2 processes); "
               f"{args.samples} sequential requests per cell; median / p90 ms")  # fmt: skip
         print(f"raw Celery round trip (baseline): {statistics.median(ping):.1f} / {percentile(ping, 90):.1f}")
-        print(f"{'endpoint':<28}{'filters':<17}{'sync':>14}{'async':>14}{'async - sync':>14}")
+        print(
+            f"{'endpoint':<28}{'filters':<17}{'sync':>14}{'async':>14}{'async - sync':>14}"
+            f"{'+ result/':>14}{'- sync':>9}"
+        )
         overheads = []
+        read_overheads = []
         with httpx.Client(base_url=base, headers=headers, timeout=300) as client, connect(ws_url) as ws:
 
-            def one_round(url: str, request: dict) -> tuple[float, float]:
-                """One sync answer and one async answer of a request, in ms."""
+            def one_round(url: str, request: dict) -> tuple[float, float, float]:
+                """One sync answer and one async answer of a request, in ms: the async one
+                when the answer came with the SUCCESS update, and when read after it."""
                 started = time.perf_counter()
-                client.post(url, json=request).raise_for_status()
+                synchronous = client.post(url, json=request)
+                synchronous.raise_for_status()
                 sync_ms = (time.perf_counter() - started) * 1000
                 started = time.perf_counter()
                 queued = client.post(url, json={**request, "async_mode": True})
                 queued.raise_for_status()
                 answer = queued.json()
-                if answer["status"] != "cached":
-                    while True:
-                        message = json.loads(ws.recv(timeout=300))
-                        if message.get("task_id") == answer["task_id"] and message["state"] in (
-                            "SUCCESS",
-                            "FAILURE",
-                        ):
-                            break
-                    result = client.get(f"{TASKS}/result/", params={"cache_key": answer["cache_key"]})
-                    result.raise_for_status()
-                async_ms = (time.perf_counter() - started) * 1000
+                if answer["status"] == "cached":
+                    sys.exit("the result cache answered: this cell measures nothing")
+                while True:
+                    message = json.loads(ws.recv(timeout=300))
+                    if message.get("task_id") == answer["task_id"] and message["state"] in FINISHED:
+                        break
+                if "data" not in message:
+                    sys.exit(f"the SUCCESS update carried no answer: {message}")
+                frame_ms = (time.perf_counter() - started) * 1000
+                result = client.get(f"{TASKS}/result/", params={"cache_key": answer["cache_key"]})
+                result.raise_for_status()
+                read_ms = (time.perf_counter() - started) * 1000
+                # The three are one answer (a page of search results carries no timing).
+                assert message["data"] == result.json()["data"] == synchronous.json(), url
                 cache.delete(answer["cache_key"])  # the next one computes again
-                return sync_ms, async_ms
+                return sync_ms, frame_ms, read_ms
 
             cells = [
                 (endpoint, name, f"/api/v1/contracts/{endpoint}/", body(endpoint, filters))
@@ -153,19 +166,24 @@ def main() -> None:
                 one_round(url, request)
             for endpoint, name, url, request in cells:
                 rounds = [one_round(url, request) for _ in range(args.samples)]
-                sync = [sync_ms for sync_ms, _ in rounds]
-                asynchronous = [async_ms for _, async_ms in rounds]
+                sync = [sync_ms for sync_ms, _, _ in rounds]
+                asynchronous = [frame_ms for _, frame_ms, _ in rounds]
+                read = [read_ms for _, _, read_ms in rounds]
                 overhead = statistics.median(asynchronous) - statistics.median(sync)
+                read_overhead = statistics.median(read) - statistics.median(sync)
                 overheads.append(overhead)
+                read_overheads.append(read_overhead)
                 print(
                     f"{endpoint:<28}{name:<17}"
                     f"{statistics.median(sync):>7.1f} /{percentile(sync, 90):>5.0f}"
                     f"{statistics.median(asynchronous):>7.1f} /{percentile(asynchronous, 90):>5.0f}"
-                    f"{overhead:>14.1f}",
+                    f"{overhead:>14.1f}{statistics.median(read):>14.1f}{read_overhead:>9.1f}",
                     flush=True,
                 )
         middle, worst = statistics.median(overheads), max(overheads)
         print(f"async - sync over the cells: median {middle:.1f}, max {worst:.1f}")
+        middle, worst = statistics.median(read_overheads), max(read_overheads)
+        print(f"with the result/ read after SUCCESS: median {middle:.1f}, max {worst:.1f}")
     finally:
         for process in (server, worker):
             process.terminate()

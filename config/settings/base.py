@@ -273,6 +273,10 @@ RED_FLAG_THRESHOLDS = [Decimal(value) for value in env.list("RED_FLAG_THRESHOLDS
 
 # --- Jobs -------------------------------------------------------------------------------------
 JOB_PROGRESS_MIN_INTERVAL = env.float("JOB_PROGRESS_MIN_INTERVAL", default=0.5)
+# A job's SUCCESS update on the websocket carries its answer ("data") when the answer's JSON
+# is at most this many bytes, so a client watching the socket needs no result/ request;
+# 0 never does. Results stay in the cache either way.
+JOB_UPDATE_RESULT_MAX_BYTES = env.int("JOB_UPDATE_RESULT_MAX_BYTES", default=64 * 1024)
 JOB_RETRY_BACKOFF_SECONDS = env.float("JOB_RETRY_BACKOFF_SECONDS", default=2.0)
 # A queued job untouched this long is queued again (its message may have been lost).
 JOB_REQUEUE_AFTER_SECONDS = env.int("JOB_REQUEUE_AFTER_SECONDS", default=300)

@@ -110,3 +110,35 @@ def test_only_a_running_jobs_update_is_sent_without_waiting(monkeypatch, state, 
     events.publish_job_update(Job(owner_id=USER_ID, kind="search", state=state))
 
     assert calls == [waits]
+
+
+def published_fields(monkeypatch, job, answer_json) -> dict:
+    """The channel-layer message ``publish_job_update`` hands over for ``job``."""
+    sent = []
+    monkeypatch.setattr(events, "publish_event", lambda user_id, message, **kwargs: sent.append(message))
+    events.publish_job_update(job, answer_json=answer_json)
+    return sent[0]
+
+
+def test_a_success_update_carries_an_answer_up_to_the_limit_and_none_past_it(monkeypatch, settings):
+    from data_processing.models import Job
+
+    settings.JOB_UPDATE_RESULT_MAX_BYTES = 20
+    done = Job(owner_id=USER_ID, kind="search", state="SUCCESS")
+    fits, too_large = '{"rows":[1,2,3,4,5]}', '{"rows":[1,2,3,4,5,6]}'
+
+    assert (len(fits), len(too_large)) == (20, 22)
+    assert published_fields(monkeypatch, done, fits)[events.ANSWER_FIELD] == fits
+    assert events.ANSWER_FIELD not in published_fields(monkeypatch, done, too_large)
+    assert events.ANSWER_FIELD not in published_fields(monkeypatch, done, None)
+    settings.JOB_UPDATE_RESULT_MAX_BYTES = 0
+    assert events.ANSWER_FIELD not in published_fields(monkeypatch, done, "{}")
+
+
+@pytest.mark.parametrize("state", ["STARTED", "PROGRESS", "FAILURE"])
+def test_only_a_success_update_carries_an_answer(monkeypatch, state):
+    from data_processing.models import Job
+
+    job = Job(owner_id=USER_ID, kind="search", state=state)
+
+    assert events.ANSWER_FIELD not in published_fields(monkeypatch, job, '{"rows":[]}')

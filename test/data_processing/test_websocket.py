@@ -76,6 +76,34 @@ def test_progress_arrives_live_monotonic_and_ends_at_100(asgi_server, alice, ali
     assert {"type", "task_id", "state", "progress", "status", "cache_key", "error"} <= set(updates[-1])
 
 
+@pytest.mark.parametrize(
+    "kind, body, counted_at",
+    [
+        ("search", {"filters": {"page_size": 5}}, ("pagination", "total_count")),
+        # Reports progress on the way.
+        ("analytics", {"filters": {}, "top_n": 3}, ("summary", "count")),
+    ],
+)
+def test_the_success_update_carries_the_answer_that_result_serves(
+    asgi_server, alice, alice_client, sample_contracts, kind, body, counted_at
+):
+    with open_socket(asgi_server, token=alice.auth_token.key) as ws:
+        queued = alice_client.post(f"/api/v1/data-processing/tasks/{kind}/", body, format="json").json()
+        updates = updates_until_done(ws, queued["task_id"])
+        # A subscribe answer is the job's state only: the answer is for the live update.
+        ws.send(json.dumps({"action": "subscribe", "task_id": queued["task_id"]}))
+        subscribed = receive(ws)
+    result = alice_client.get("/api/v1/data-processing/tasks/result/", {"cache_key": queued["cache_key"]})
+
+    *running, done = updates
+    assert done["state"] == "SUCCESS"
+    assert done["data"] == result.json()["data"]
+    section, count = counted_at
+    assert done["data"][section][count] == len(sample_contracts)
+    assert running and all("data" not in update for update in running)
+    assert (subscribed["state"], "data" in subscribed) == ("SUCCESS", False)
+
+
 def test_subscribing_to_a_finished_job_answers_at_once_with_its_state(
     asgi_server, alice, alice_client, sample_contracts
 ):

@@ -187,6 +187,7 @@ export async function runJob(socket, kind, body, { onUpdate = () => {}, onSubmit
   if (final.state === "REVOKED") {
     throw new JobFailed("The job was cancelled.", { state: "REVOKED", taskId: answer.task_id });
   }
-  const data = await fetchResult(final.cache_key || answer.cache_key);
+  // A small answer comes with the SUCCESS update on the socket; otherwise it is read.
+  const data = "data" in final ? final.data : await fetchResult(final.cache_key || answer.cache_key);
   return { data, taskId: answer.task_id, cached: false };
 }
