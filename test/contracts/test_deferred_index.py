@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from job_helpers import point_celery_at
 from table_structure import contract_table_structure
 
 from contracts.filters import ContractFilters, filter_contracts
@@ -108,6 +109,25 @@ def test_by_default_a_worker_builds_the_trigram_index_after_the_import(settings,
     assert not DroppedIndex.objects.exists()
     # Neither "could not queue" nor a build in this process.
     assert not [record for record in caplog.records if record.name == "contracts.indexes"]
+
+
+def test_with_the_broker_down_the_importing_process_builds_the_trigram_index_itself(settings, caplog):
+    from config.celery_app import app
+
+    settings.IMPORT_TRIGRAM_INDEX = "worker"
+    before = contract_table_structure()
+    broker = app.conf.broker_url
+    point_celery_at("redis://127.0.0.1:1/0")  # nothing listens there
+    try:
+        with caplog.at_level(logging.WARNING, logger="contracts.indexes"), NEWER.open("rb") as f:
+            summary = contracts_import(f)
+    finally:
+        point_celery_at(broker)
+
+    assert summary.created == 5
+    assert "could not queue the deferred index build" in caplog.text
+    assert contract_table_structure() == before  # built before the import returned
+    assert not DroppedIndex.objects.exists()
 
 
 def test_the_command_says_which_indexes_are_still_to_build(settings):
