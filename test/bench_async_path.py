@@ -150,7 +150,7 @@ def main() -> None:
                 result = client.get(f"{TASKS}/result/", params={"cache_key": answer["cache_key"]})
                 result.raise_for_status()
                 read_ms = (time.perf_counter() - started) * 1000
-                # The three are one answer (a page of search results carries no timing).
+                # One answer three ways: the synchronous body, the update's and result/'s data.
                 assert message["data"] == result.json()["data"] == synchronous.json(), url
                 cache.delete(answer["cache_key"])  # the next one computes again
                 return sync_ms, frame_ms, read_ms
