@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 import pytest
+from django.urls import resolve
 
 from config.asgi_handler import MAX_IDLE_REQUEST_THREADS, ReusedThreadASGIHandler
 from test.support import thread_urls
@@ -114,3 +115,31 @@ def test_a_view_that_raises_is_a_500_and_its_thread_is_lent_again(handler):
 
     assert asyncio.run(failing_then_fine()) == [500, 200]
     assert len(handler.idle) == 1
+
+
+def test_a_literal_route_is_resolved_once_and_answers_as_django_resolves_it(handler):
+    async def twice() -> list[tuple[int, Any]]:
+        return [await get(handler, "/outer/deeper/") for _ in range(2)]
+
+    assert asyncio.run(twice()) == [(200, {"view": "nested", "route": "outer/deeper/"})] * 2
+    (kept,) = handler.literal_routes.values()
+    expected = resolve("/outer/deeper/")
+    assert (kept.func, kept.view_name, kept.namespaces) == (expected.func, "outer:nested", ["outer"])
+
+
+def test_a_route_with_arguments_and_an_unknown_path_are_resolved_every_time(handler):
+    async def ask() -> list[tuple[int, Any]]:
+        return [await get(handler, path) for path in ("/item/1/", "/item/2/", "/nowhere/")]
+
+    (one, two, (missing, _)) = asyncio.run(ask())
+    assert (one[1]["number"], two[1]["number"], missing) == (1, 2, 404)
+    assert handler.literal_routes == {}
+
+
+def test_another_urlconf_resolves_a_kept_path_its_own_way(handler, settings):
+    assert asyncio.run(get(handler, "/outer/deeper/"))[1]["view"] == "nested"
+
+    settings.ROOT_URLCONF = "test.support.other_urls"
+
+    assert asyncio.run(get(handler, "/outer/deeper/"))[1]["view"] == "elsewhere"
+    assert len(handler.literal_routes) == 2

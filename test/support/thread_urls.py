@@ -6,7 +6,7 @@ import threading
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.urls import path
+from django.urls import include, path
 
 # Set by a test: every request to barrier/ waits here until all its parties arrived.
 barrier: threading.Barrier | None = None
@@ -36,9 +36,23 @@ def fail(request: HttpRequest) -> JsonResponse:
     raise RuntimeError("a view that fails")
 
 
+def item(request: HttpRequest, number: int) -> JsonResponse:
+    """Which route answered, and with what: for the resolver-memo tests."""
+    return JsonResponse({"view": "item", "number": number, "route": request.resolver_match.route})
+
+
+def nested(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"view": "nested", "route": request.resolver_match.route})
+
+
+nested_patterns = [path("deeper/", nested, name="nested")]
+
+
 urlpatterns = [
     path("thread/", thread),
     path("barrier/", wait_for_all),
     path("hold/", hold),
     path("fail/", fail),
+    path("item/<int:number>/", item),
+    path("outer/", include((nested_patterns, "outer"))),
 ]
