@@ -352,3 +352,47 @@ def test_polling_a_running_export_sees_its_progress_grow_to_success(alice_client
     assert alice_client.get(f"{TASKS}/status/", {"task_id": queued["task_id"]}).json()["completed_at"] == (
         job.completed_at.isoformat().replace("+00:00", "Z")
     )
+
+
+def test_every_spelling_of_the_query_gets_the_same_answer(alice, alice_client):
+    """The usual query (the one parameter, as the API writes it) is read without building
+    ``request.GET``; every other spelling a client may send is read through it, to the same
+    answer, and a bad one is still a 400 naming the parameter."""
+    job = make_job(alice)
+    claimed = services.job_claim(str(job.id))
+    services.job_succeed(claimed, answer_json=result_cache.result_set(job.cache_key, {"count": 7}))
+    uid, (prefix, digest) = job.id, job.cache_key.split(":")
+
+    def status(query: str):
+        return alice_client.get(f"{TASKS}/status/?{query}")
+
+    def result(query: str):
+        return alice_client.get(f"{TASKS}/result/?{query}")
+
+    usual = status(f"task_id={uid}")
+    assert (usual.status_code, usual.json()["state"]) == (200, "SUCCESS")
+    for query in (
+        f"task_id={str(uid).upper()}",
+        f"task_id={uid.hex}",
+        f"task_id=%7B{uid}%7D",
+        f"task_id={uid}&poll=1",
+        f"poll=1&task_id={uid}",
+        f"task_id=not-a-uuid&task_id={uid}",  # the last one counts, as in request.GET
+    ):
+        assert status(query).json() == usual.json(), query
+    for query in (f"task_id={uid}x", f"task_id={uid}&task_id=not-a-uuid", "task_id=", f"id={uid}"):
+        answer = status(query)
+        assert (answer.status_code, list(answer.json()["errors"])) == (400, ["task_id"]), query
+
+    usual = result(f"cache_key={prefix}:{digest}")
+    assert usual.json() == {"status": "success", "cache_key": job.cache_key, "data": {"count": 7}}
+    for query in (
+        f"cache_key={prefix}%3A{digest}",
+        f"cache_key={prefix}%3a{digest}",
+        f"cache_key={prefix}:{digest}&poll=1",
+        f"cache_key=%73{prefix[1:]}:{digest}",
+    ):
+        assert result(query).json() == usual.json(), query
+    for query in (f"cache_key={prefix}:{digest.upper()}", f"cache_key={prefix}:{digest}0", "cache_key="):
+        answer = result(query)
+        assert (answer.status_code, list(answer.json()["errors"])) == (400, ["cache_key"]), query
