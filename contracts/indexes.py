@@ -18,7 +18,8 @@ serves no query an import's caller waits for (the keyword filter ORs the notice 
 has no such index, so PostgreSQL scans either way; the columnar engine answers keyword
 chips). So by default (`IMPORT_TRIGRAM_INDEX = "worker"`) a bulk import returns once the
 btrees and foreign keys are back and leaves it recorded: `build_deferred_indexes` builds it
-with CREATE INDEX CONCURRENTLY (reads and writes go on), in a worker after the commit.
+with CREATE INDEX CONCURRENTLY (reads and writes go on), in a worker of the exports queue
+after the commit (no interactive worker process is held for it).
 """
 
 from __future__ import annotations

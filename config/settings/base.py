@@ -222,6 +222,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 # Jobs go to the queue their kind declares (data_processing/kinds.py); the rest go here.
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
+# But for the trigram index a bulk import leaves to a worker: a build of about 25 s per
+# million titles that nobody waits for, which on the interactive queue held one of its
+# worker processes that long after every import. Long work goes where exports go.
+CELERY_TASK_ROUTES = {"contracts.build_deferred_indexes": {"queue": "exports"}}
 # Beat reads its schedule from the database (django-celery-beat), where saved searches add
 # their own entries; the entries below are copied into it when beat starts.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

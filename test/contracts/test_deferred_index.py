@@ -194,3 +194,11 @@ def wait_until(condition, seconds: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "gave up waiting"
         time.sleep(0.05)
+
+
+def test_the_deferred_build_is_queued_with_exports_not_with_interactive_jobs():
+    """A build of ~25 s per million titles would hold an interactive worker process."""
+    from config.celery_app import app
+
+    assert app.amqp.router.route({}, "contracts.build_deferred_indexes")["queue"].name == "exports"
+    assert app.amqp.router.route({}, "data_processing.run_job")["queue"].name == "interactive"
