@@ -11,7 +11,8 @@ with ``createdb`` and fill it with ``generate_contracts``) and a Redis database 
    and middleware, config.settings.bench; and behind Django's stock handler, then also its
    stock middleware), a bare ASGI app served the same way, GET tasks/status/
    (a running job: the Redis mirror; a finished one), GET tasks/result/ of a cached result,
-   and POST tasks/search/ (a new job each), in interleaved rounds (medians reported);
+   POST tasks/search/ (a new job each), and the least a submit can cost (the submit floors
+   of config/bench_urls.py), in interleaved rounds (medians reported);
 2. GET tasks/status/ while 4 slow synchronous chip-aggregates are in flight (a poll must not
    queue behind a slow request);
 3. sequentially, with one Celery worker: a small search job, submit → SUCCESS on the
@@ -47,6 +48,14 @@ from websockets.sync.client import connect
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432"
 TASKS = "/api/v1/data-processing/tasks"
+SEARCH = f"{TASKS}/search/"
+# What a submit costs at the least (config/bench_urls.py): a new job's row, broker message and
+# mirror and nothing else, each row inserted on its own, then the rows of concurrent submits
+# inserted together.
+SUBMIT_FLOORS = {
+    "submit floor (row, message, mirror only)": "/bench/submit-floor/",
+    "submit floor, inserts batched": "/bench/submit-floor-batched/",
+}
 
 # Every submit is a new request (so a new job): wrk's Lua states all start math.random from
 # the same seed, so the keyword carries this run's nonce, the wrk thread's number and a counter.
@@ -68,7 +77,7 @@ SUBMIT_LUA = (
     + """
 request = function()
   local body = string.format('{"filters": {"keywords": ["%%s"]}}', keyword())
-  return wrk.format("POST", "/api/v1/data-processing/tasks/search/", {
+  return wrk.format("POST", "%s", {
     ["Authorization"] = "Bearer %s", ["Content-Type"] = "application/json"}, body)
 end
 """
@@ -188,6 +197,7 @@ def hot_path(
     job: dict,
     running: dict,
     many_tokens: list[str],
+    floor_user: dict,
 ) -> dict:
     """wrk against a bare ASGI app, the floor (with Django's stock handler and middleware, and
     with ours), status, result and submit, on one server kind; the targets of one server
@@ -244,7 +254,10 @@ def hot_path(
             measure("GET tasks/status/ (running job)", GET_LUA % (running_path, token))
             measure("GET tasks/status/ (finished job)", GET_LUA % (status_path, token))
             measure("GET tasks/result/ (cached result)", GET_LUA % (result_path, token))
-            measure("POST tasks/search/ (a new job each)", SUBMIT_LUA % (secrets.token_hex(4), token))
+            measure("POST tasks/search/ (a new job each)", SUBMIT_LUA % (secrets.token_hex(4), SEARCH, token))
+            for label, floor_path in SUBMIT_FLOORS.items():
+                measure(label, SUBMIT_LUA % (secrets.token_hex(4), floor_path, floor_user["token"]))
+                floor_user["forget_jobs"]()
             tokens = ", ".join(f'"{key}"' for key in many_tokens)
             measure(
                 f"POST tasks/search/, {len(many_tokens)} users",
@@ -485,6 +498,13 @@ def run(args: argparse.Namespace) -> None:
     user = get_user_model().objects.get(username="bench")
     many_users = [get_user_model().objects.get_or_create(username=f"bench-{n}")[0] for n in range(50)]
     many_tokens = [Token.objects.get_or_create(user=each)[0].key for each in many_users]
+    # The submit floors' jobs belong to a user of their own and are deleted after each run:
+    # left queued, they would be counted by every later submit's active-job check.
+    floor_owner = get_user_model().objects.get_or_create(username="bench-floor")[0]
+    floor_user = {
+        "token": Token.objects.get_or_create(user=floor_owner)[0].key,
+        "forget_jobs": lambda: Job.objects.filter(owner=floor_owner).delete(),
+    }
     Job.objects.filter(owner=user).delete()
     app.control.purge()
     # One finished job to poll, run in this process through the worker's own code path.
@@ -505,10 +525,10 @@ def run(args: argparse.Namespace) -> None:
 
     results: dict[str, Any] = {}
     for server in args.servers.split(","):
-        results[server] = hot_path(server, env, args, token, job, running, many_tokens)
+        results[server] = hot_path(server, env, args, token, job, running, many_tokens, floor_user)
         app.control.purge()  # the thousands of queued benchmark jobs need not run
         Job.objects.filter(owner=user).exclude(id__in=[job["task_id"], running["task_id"]]).delete()
-        Job.objects.filter(owner__in=many_users).delete()
+        Job.objects.filter(owner__in=[*many_users, floor_owner]).delete()
     # Thousands of rows were just deleted: their dead index entries would slow every submit's
     # look-ups until autovacuum came by, as it does on a deployed database between bursts.
     with connection.cursor() as cursor:
