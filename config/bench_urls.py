@@ -46,6 +46,7 @@ _INSERT = f"INSERT INTO {Job._meta.db_table} ({', '.join(_COLUMNS)}) VALUES "  #
 # About the size of the Celery message a submit publishes (headers, args, delivery info).
 _MESSAGE_PADDING = "x" * 900
 _MAX_BATCH = 1000
+FLOOR_QUEUE = "bench-submit-floor"  # where the floors push their broker-sized messages
 _pools: dict[asyncio.AbstractEventLoop, AsyncConnectionPool] = {}
 _batches: dict[asyncio.AbstractEventLoop, InsertBatcher] = {}
 
@@ -160,7 +161,7 @@ def submit_floor(insert: Callable[[list[Any]], Awaitable[None]]) -> Callable[...
         mirror = f"jobs:state:{job_id}"
         message = json.dumps({"id": str(job_id), "args": [str(job_id)], "padding": _MESSAGE_PADDING})
         await multiplexed_redis.for_this_loop(settings.REDIS_URL).execute_many(
-            ("LPUSH", "bench-submit-floor", message),
+            ("LPUSH", FLOOR_QUEUE, message),
             ("HSET", mirror, "terminal", "0", "version", str(int(now.timestamp() * 1e6)), "data", document),
             ("EXPIRE", mirror, "3600"),
         )

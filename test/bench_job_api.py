@@ -490,7 +490,9 @@ def run(args: argparse.Namespace) -> None:
     from django.db import connection
     from rest_framework.authtoken.models import Token
 
+    from config.bench_urls import FLOOR_QUEUE
     from config.celery_app import app
+    from config.shared_redis import redis_client
     from data_processing import services
     from data_processing.models import Job
     from data_processing.progress import ProgressReporter
@@ -501,9 +503,14 @@ def run(args: argparse.Namespace) -> None:
     # The submit floors' jobs belong to a user of their own and are deleted after each run:
     # left queued, they would be counted by every later submit's active-job check.
     floor_owner = get_user_model().objects.get_or_create(username="bench-floor")[0]
+
+    def forget_floor_jobs() -> None:
+        Job.objects.filter(owner=floor_owner).delete()
+        redis_client().delete(FLOOR_QUEUE)
+
     floor_user = {
         "token": Token.objects.get_or_create(user=floor_owner)[0].key,
-        "forget_jobs": lambda: Job.objects.filter(owner=floor_owner).delete(),
+        "forget_jobs": forget_floor_jobs,
     }
     Job.objects.filter(owner=user).delete()
     app.control.purge()
