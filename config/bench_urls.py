@@ -30,9 +30,12 @@ from psycopg.conninfo import make_conninfo
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from config.authentication import auser_for_token
+from config.authentication import auser_for_token, token_from_header
 from data_processing import multiplexed_redis
-from data_processing.models import Job, JobState
+from data_processing.job_state import job_key
+from data_processing.models import Job
+from data_processing.registry import job_kind
+from data_processing.services import queued_message
 
 
 async def floor(request: HttpRequest) -> HttpResponse:
@@ -40,7 +43,9 @@ async def floor(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"{}", content_type="application/json")
 
 
-_COLUMNS = [field.column for field in Job._meta.concrete_fields]
+_FIELDS = Job._meta.concrete_fields
+_COLUMNS = [field.column for field in _FIELDS]
+_KIND = job_kind("search")
 _ROW = f"({', '.join(['%s'] * len(_COLUMNS))})"
 _INSERT = f"INSERT INTO {Job._meta.db_table} ({', '.join(_COLUMNS)}) VALUES "  # the model's own names
 # About the size of the Celery message a submit publishes (headers, args, delivery info).
@@ -128,37 +133,29 @@ def submit_floor(insert: Callable[[list[Any]], Awaitable[None]]) -> Callable[...
 
     @csrf_exempt
     async def view(request: HttpRequest) -> HttpResponse:
-        scheme, _, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        user = await auser_for_token(key) if scheme.lower() in ("bearer", "token") else None
+        key = token_from_header(request)
+        user = await auser_for_token(key) if key else None
         if user is None:
             body = b'{"detail": "Not authenticated."}'
             return HttpResponse(body, status=401, content_type="application/json")
-        payload = json.loads(request.body)
         job_id = uuid.uuid4()
-        cache_key = f"search:{job_id.hex}"
+        cache_key = f"{_KIND.prefix}:{job_id.hex}"
         now = timezone.now()
-        row = {
-            "id": job_id,
-            "owner_id": user.pk,
-            "kind": "search",
-            "params": Jsonb(payload),
-            "cache_key": cache_key,
-            "fingerprint": job_id.hex * 2,
-            "idempotency_key": None,
-            "state": JobState.PENDING.value,
-            "progress": 0,
-            "message": "Search task has been queued.",
-            "error": "",
-            "attempts": 0,
-            "result_file": "",
-            "created_at": now,
-            "started_at": None,
-            "completed_at": None,
-            "updated_at": now,
-        }
-        await insert([row[column] for column in _COLUMNS])
+        job = Job(
+            id=job_id,
+            owner_id=user.pk,
+            kind=_KIND.name,
+            # psycopg's wrapper, not the ORM's conversion: the row goes to psycopg as it is.
+            params=Jsonb(json.loads(request.body)),
+            cache_key=cache_key,
+            fingerprint=job_id.hex * 2,
+            message=queued_message(_KIND),
+            created_at=now,
+            updated_at=now,
+        )
+        await insert([getattr(job, field.attname) for field in _FIELDS])  # the model's defaults for the rest
         document = json.dumps({"task_id": str(job_id), "state": "PENDING", "cache_key": cache_key}).encode()
-        mirror = f"jobs:state:{job_id}"
+        mirror = job_key(str(job_id))
         message = json.dumps({"id": str(job_id), "args": [str(job_id)], "padding": _MESSAGE_PADDING})
         await multiplexed_redis.for_this_loop(settings.REDIS_URL).execute_many(
             ("LPUSH", FLOOR_QUEUE, message),

@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +198,8 @@ def hot_path(
     job: dict,
     running: dict,
     many_tokens: list[str],
-    floor_user: dict,
+    floor_token: str,
+    forget_floor_jobs: Callable[[], None],
 ) -> dict:
     """wrk against a bare ASGI app, the floor (with Django's stock handler and middleware, and
     with ours), status, result and submit, on one server kind; the targets of one server
@@ -256,8 +258,8 @@ def hot_path(
             measure("GET tasks/result/ (cached result)", GET_LUA % (result_path, token))
             measure("POST tasks/search/ (a new job each)", SUBMIT_LUA % (secrets.token_hex(4), SEARCH, token))
             for label, floor_path in SUBMIT_FLOORS.items():
-                measure(label, SUBMIT_LUA % (secrets.token_hex(4), floor_path, floor_user["token"]))
-                floor_user["forget_jobs"]()
+                measure(label, SUBMIT_LUA % (secrets.token_hex(4), floor_path, floor_token))
+                forget_floor_jobs()
             tokens = ", ".join(f'"{key}"' for key in many_tokens)
             measure(
                 f"POST tasks/search/, {len(many_tokens)} users",
@@ -508,10 +510,7 @@ def run(args: argparse.Namespace) -> None:
         Job.objects.filter(owner=floor_owner).delete()
         redis_client().delete(FLOOR_QUEUE)
 
-    floor_user = {
-        "token": Token.objects.get_or_create(user=floor_owner)[0].key,
-        "forget_jobs": forget_floor_jobs,
-    }
+    floor_token = Token.objects.get_or_create(user=floor_owner)[0].key
     Job.objects.filter(owner=user).delete()
     app.control.purge()
     # One finished job to poll, run in this process through the worker's own code path.
@@ -532,7 +531,9 @@ def run(args: argparse.Namespace) -> None:
 
     results: dict[str, Any] = {}
     for server in args.servers.split(","):
-        results[server] = hot_path(server, env, args, token, job, running, many_tokens, floor_user)
+        results[server] = hot_path(
+            server, env, args, token, job, running, many_tokens, floor_token, forget_floor_jobs
+        )
         app.control.purge()  # the thousands of queued benchmark jobs need not run
         Job.objects.filter(owner=user).exclude(id__in=[job["task_id"], running["task_id"]]).delete()
         Job.objects.filter(owner__in=[*many_users, floor_owner]).delete()
