@@ -4,7 +4,10 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
+
+from .unicode_upper import install_on_sqlite
 
 
 class ContractsConfig(AppConfig):
@@ -13,6 +16,7 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_repair_after_migrate, sender=self)
+        connection_created.connect(install_on_sqlite, dispatch_uid="contracts.unicode_upper")
 
 
 def _repair_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:

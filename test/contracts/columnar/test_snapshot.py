@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from contracts.filters import ContractFilters
 from contracts.generating.service import ExistingContracts, contracts_generate
 from contracts.models import DatasetVersion
 from contracts.selectors import contract_aggregates, entity_table
+from test.support.sqlite_demo import sqlite_demo_env
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -118,16 +118,7 @@ def test_no_data_version_means_no_snapshot(db, columnar):
 
 def test_the_sqlite_of_make_run_builds_and_serves_a_snapshot(tmp_path):
     """make run's default database: generate, then the same answers from both engines."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "COLUMNAR_DIR": str(tmp_path / "columnar"),
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "LOG_LEVEL": "WARNING",
-        # No worker here: generate builds the snapshot itself (as when no broker answers).
-        "COLUMNAR_BUILD_IN_WORKER": "false",
-    }
+    env = sqlite_demo_env(tmp_path)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run(
