@@ -14,7 +14,7 @@ from typing import Any
 
 
 def upper_simple(value: str) -> str:
-    """Each character upper-cased on its own, as PostgreSQL's UPPER does.
+    """Each character upper-cased on its own, as PostgreSQL's UPPER does in a UTF-8 locale.
 
     Python's ``str.upper`` applies Unicode's full case mapping, which turns one character
     into several ("ß" into "SS"); PostgreSQL maps a character to one character or leaves it.
