@@ -15,7 +15,11 @@ class ContractsConfig(AppConfig):
     verbose_name = "PhilGEPS contracts"
 
     def ready(self) -> None:
+        from .selectors.time_ranges import time_ranges_forget_all  # imports the models
+        from .signals import dataset_line_started
+
         post_migrate.connect(_repair_after_migrate, sender=self)
+        dataset_line_started.connect(time_ranges_forget_all, dispatch_uid="contracts.time_ranges_forget_all")
         connection_created.connect(install_on_sqlite, dispatch_uid="contracts.unicode_upper")
 
 

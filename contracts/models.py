@@ -11,6 +11,8 @@ from django.db import connection, models
 from django.db.models.functions import MD5, Upper
 from django.utils import timezone
 
+from .signals import dataset_line_started_send
+
 
 class NamedEntity(models.Model):
     """A name that many contracts share; chips match it case-insensitively.
@@ -146,7 +148,9 @@ class DatasetVersion(models.Model):
         from .services import dataset_changed  # services imports the models
 
         if not cls.objects.filter(pk=1).update(version=models.F("version") + 1):
-            cls.objects.get_or_create(pk=1, defaults={"version": 2})
+            _, created = cls.objects.get_or_create(pk=1, defaults={"version": 2})
+            if created:
+                dataset_line_started_send()
         dataset_changed()
         return cls.current()
 

@@ -2,7 +2,8 @@
 
 A key is ``<prefix>:<hash>`` (``search:3f9a…``), so ``redis-cli KEYS 'search:*'`` finds the
 cached searches. The hash covers the canonical request and the dataset version, so a new
-import makes every earlier key unreachable.
+import makes every earlier key unreachable. A recreated database's versions start again, so
+its first one deletes every key of this shape (``result_cache.results_forget_all``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ def fingerprint_for(kind: str, canonical_params: dict[str, Any]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+DIGEST_LENGTH = 32
+
+
 def cache_key_for(prefix: str, fingerprint: str, dataset_version: int) -> str:
-    digest = hashlib.sha256(f"{fingerprint}:{dataset_version}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{fingerprint}:{dataset_version}".encode()).hexdigest()[:DIGEST_LENGTH]
     return f"{prefix}:{digest}"
+
+
+def cache_key_pattern(prefix: str) -> str:
+    """A Redis glob matching every key ``cache_key_for`` makes with ``prefix``, and no other."""
+    return f"{prefix}:{'[0-9a-f]' * DIGEST_LENGTH}"

@@ -15,6 +15,8 @@ from django.conf import settings
 from config.shared_redis import redis_client
 
 from . import metrics
+from .cache_keys import cache_key_pattern
+from .registry import job_kinds
 
 
 def result_get(cache_key: str) -> Any | None:
@@ -30,6 +32,25 @@ def result_set(cache_key: str, data: Any, *, timeout: int | None = None) -> str:
     encoded = json.dumps(data, separators=(",", ":"))
     redis_client().set(cache_key, encoded, ex=ttl)
     return encoded
+
+
+def results_forget_all(**kwargs: Any) -> int:
+    """Delete every cached job answer; returns how many. A ``dataset_line_started``
+    receiver: cache keys hold the version number, and a recreated database counts versions
+    from the start again, so its requests would find the old database's answers (an export's
+    pointing at a job that is not there) until they expired."""
+    client = redis_client()
+    forgotten = 0
+    for prefix in sorted({spec.prefix for spec in job_kinds()}):
+        batch = []
+        for key in client.scan_iter(match=cache_key_pattern(prefix), count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                forgotten += client.delete(*batch)
+                batch = []
+        if batch:
+            forgotten += client.delete(*batch)
+    return forgotten
 
 
 def result_exists(cache_key: str) -> bool:

@@ -1,7 +1,8 @@
 """The years and quarters that have contracts, for the dashboard's time pickers.
 
 A full pass over the table, so the answer is cached per dataset version: every import bumps
-the version, and with it the key, so the cache never outlives the data.
+the version, and with it the key, so the cache never outlives the data. A recreated
+database's versions start again, and its first one deletes them all.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ TIME_RANGES_CACHE_SECONDS = 24 * 3600
 
 def time_ranges_cache_key(version: int) -> str:
     return f"time_ranges:v{version}"
+
+
+def time_ranges_forget_all(**kwargs: Any) -> None:
+    """A ``dataset_line_started`` receiver: this database's versions count from the start
+    again, so an entry under one of their numbers may describe another database's data."""
+    cache.delete_pattern(time_ranges_cache_key("*"))  # type: ignore[attr-defined]  # django-redis
 
 
 def available_time_ranges() -> dict[str, Any]:
