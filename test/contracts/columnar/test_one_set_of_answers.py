@@ -2,16 +2,21 @@
 
 On generated contracts (real PhilGEPS distributions, multi-area delivery lists included):
 every chip kind, each time-range shape, amount bounds and their combinations, for the
-aggregates, every entity table (all orderings, several pages) and the search page.
+aggregates, every entity table (all orderings, several pages) and the search page; then
+random combinations of chips drawn from the data itself (a fixed seed, so a failure repeats).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 from decimal import Decimal
+from functools import partial
 
 from contracts.filters import ContractFilters, DateRange
+from contracts.models import Area, BusinessCategory, Contract, Contractor, Organization
 from contracts.selectors import (
+    CONTRACT_ORDERINGS,
     ENTITY_ORDERINGS,
     ENTITY_TYPES,
     contract_aggregates,
@@ -103,3 +108,67 @@ def test_search_pages_are_identical(generated, both_engines):
                     )
                 )
                 assert from_snapshot == from_database, (name, ordering, page)
+
+
+def random_filters(rng: random.Random, names: dict[str, list[str]], words: list[str]) -> ContractFilters:
+    """Chips as a user might combine them: names in any case, word fragments, odd bounds."""
+    chips: dict = {}
+
+    def some(values: list[str], most: int) -> tuple[str, ...]:
+        return tuple(rng.choice(values) for _ in range(rng.randint(1, most)))
+
+    if rng.random() < 0.3:
+        chips["contractors"] = tuple(name.lower() for name in some(names["contractors"], 3))
+    if rng.random() < 0.3:
+        chips["areas"] = some([*names["areas"], "Samar", "leyte", "CEBU", "Abra"], 3)
+    if rng.random() < 0.2:
+        chips["organizations"] = some(names["organizations"], 2)
+    if rng.random() < 0.3:
+        chips["business_categories"] = some(names["business_categories"], 2)
+    if rng.random() < 0.4:
+        word = rng.choice(words)
+        start = rng.randint(0, max(0, len(word) - 3))
+        chips["keywords"] = (word[start : start + rng.randint(2, 6)],)
+        if rng.random() < 0.2:
+            chips["keywords"] += (rng.choice(["%", "_", "of", " a "]),)
+    if rng.random() < 0.4:
+        ranges = []
+        for _ in range(rng.randint(1, 3)):
+            start = dt.date(rng.randint(2013, 2025), rng.randint(1, 12), rng.randint(1, 28))
+            ranges.append(DateRange(start, start + dt.timedelta(days=rng.randint(0, 800))))
+        chips["time_ranges"] = tuple(ranges)
+    if rng.random() < 0.3:
+        chips["min_amount"] = Decimal(rng.choice(["0", "0.01", "999.995", "50000", "1000000.5"]))
+    if rng.random() < 0.2:
+        chips["max_amount"] = Decimal(rng.choice(["0", "100", "250000.004", "5000000", "1e9"]))
+    return ContractFilters(**chips)
+
+
+def test_random_chip_combinations_are_identical(generated, both_engines):
+    rng = random.Random(20261204)
+    names = {
+        "contractors": list(Contractor.objects.values_list("name", flat=True)),
+        "areas": list(Area.objects.values_list("name", flat=True)),
+        "organizations": list(Organization.objects.values_list("name", flat=True)),
+        "business_categories": list(BusinessCategory.objects.values_list("name", flat=True)),
+    }
+    titles = Contract.objects.order_by("id").values_list("title", "notice_title")[:500]
+    words = [word for pair in titles for word in " ".join(pair).split() if len(word) > 2]
+    for _ in range(200):
+        filters = random_filters(rng, names, words)
+        top_n = rng.choice([1, 5, 20])
+        entity_type = rng.choice(ENTITY_TYPES)
+        entity_ordering = rng.choice(["", "-"]) + rng.choice(ENTITY_ORDERINGS)
+        search_ordering = rng.choice(["", "-"]) + rng.choice(CONTRACT_ORDERINGS)
+        paging = {"page": rng.choice([1, 2, 3]), "page_size": rng.choice([5, 20])}
+        calls = {
+            "aggregates": partial(contract_aggregates, filters=filters, top_n=top_n),
+            "entity table": partial(
+                entity_table, filters=filters, entity_type=entity_type, ordering=entity_ordering, **paging
+            ),
+            "search": partial(contract_search, filters=filters, ordering=search_ordering, **paging),
+        }
+        for what, call in calls.items():
+            from_snapshot, from_database = both_engines(call)
+            context = (what, filters, top_n, entity_type, entity_ordering, paging)
+            assert from_snapshot == from_database, context
