@@ -20,7 +20,8 @@ from .search import iso
 TIME_RANGES_CACHE_SECONDS = 24 * 3600
 
 
-def time_ranges_cache_key(version: int) -> str:
+def time_ranges_cache_key(version: int | str) -> str:
+    """The entry of ``version``; with ``"*"``, a pattern matching every version's."""
     return f"time_ranges:v{version}"
 
 
