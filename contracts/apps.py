@@ -5,6 +5,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.signals import connection_created
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
 from django.db.models.signals import post_migrate
 
 from .unicode_upper import install_on_sqlite
@@ -20,7 +21,9 @@ class ContractsConfig(AppConfig):
 
         post_migrate.connect(_repair_after_migrate, sender=self)
         dataset_line_started.connect(time_ranges_forget_all, dispatch_uid="contracts.time_ranges_forget_all")
-        connection_created.connect(install_on_sqlite, dispatch_uid="contracts.unicode_upper")
+        connection_created.connect(
+            install_on_sqlite, sender=SQLiteDatabaseWrapper, dispatch_uid="contracts.unicode_upper"
+        )
 
 
 def _repair_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:

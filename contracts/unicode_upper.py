@@ -34,6 +34,7 @@ def _sqlite_upper(value: Any) -> Any:
 
 
 def install_on_sqlite(sender: Any, connection: Any, **kwargs: Any) -> None:
-    """A ``connection_created`` receiver: replace SQLite's ASCII-only UPPER on a new connection."""
-    if connection.vendor == "sqlite":
-        connection.connection.create_function("UPPER", 1, _sqlite_upper, deterministic=True)
+    """A ``connection_created`` receiver for SQLite's connections only (connected with the
+    SQLite backend as sender, so PostgreSQL's pooled connections never call it): replace
+    SQLite's ASCII-only UPPER on a new connection."""
+    connection.connection.create_function("UPPER", 1, _sqlite_upper, deterministic=True)
