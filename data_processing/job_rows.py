@@ -6,8 +6,9 @@ the row back) cost about 0.45 ms of CPU each here, four to five times what the s
 statement costs through a cursor, while PostgreSQL ran it in a tenth of a millisecond. So
 the statements on those paths are written here once: table and column names, value
 conversions and row construction all come from ``Job._meta``, so they follow the model and
-run on PostgreSQL and SQLite alike (both support ``RETURNING``). Everything else about jobs
-(lists, the sweeper, cancels, the admin) keeps the ORM.
+run on PostgreSQL and SQLite alike (both support ``RETURNING``). Where a step sends more
+than one statement, PostgreSQL gets them as one query string: one round trip. Everything
+else about jobs (lists, the sweeper, cancels, the admin) keeps the ORM.
 
 Every write here is a conditional update or an insert that a unique constraint guards, the
 same as before: whoever matches no row lost a race and backs off.
@@ -18,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Field
 
 from .models import ACTIVE_STATES, Job
@@ -99,10 +100,11 @@ def _one(sql: str, params: Iterable[Any], *, skip_flush: bool = False) -> Job | 
     return _job_from(row) if row is not None else None
 
 
-def _can_skip_flush() -> bool:
-    """Only PostgreSQL has the setting, and only outside a transaction block is the statement
-    its own transaction: inside one, SET LOCAL would reach the caller's other writes. A
-    server-side binding cursor takes one statement per query."""
+def _one_query_string_one_transaction() -> bool:
+    """Whether several statements may go in one query string, which PostgreSQL runs as one
+    transaction of its own, committed when the answer comes back: not on SQLite (one statement
+    per call), not inside the caller's transaction block (the statements would join it), and
+    not with a server-side binding cursor (one statement per query)."""
     return (
         connection.vendor == "postgresql"
         and connection.get_autocommit()
@@ -112,10 +114,89 @@ def _can_skip_flush() -> bool:
 
 def insert(job: Job) -> None:
     """INSERT the new ``job`` (its ``auto_now`` times set here, as ``save()`` would)."""
-    values = [field.get_db_prep_save(field.pre_save(job, add=True), connection) for field in _FIELDS]
-    placeholders = ", ".join(["%s"] * len(_FIELDS))
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {_q(_TABLE)} ({_all_columns()}) VALUES ({placeholders})", values)
+        cursor.execute(_insert_statement(), _values_of(job))
+    _saved(job)
+
+
+class Counted(NamedTuple):
+    """What ``insert_below_limits`` counted, and whether the job went in."""
+
+    inserted: bool
+    active: int
+    of_kinds: int
+
+
+def insert_below_limits(
+    job: Job, *, max_active: int, kinds: Sequence[str] = (), max_of_kinds: int | None = None
+) -> Counted:
+    """INSERT the new ``job`` only while its owner has fewer than ``max_active`` queued or
+    running jobs (and fewer than ``max_of_kinds`` of ``kinds``), counted under the owner's row
+    lock, so that one user's concurrent submits are counted one after another and cannot
+    overshoot a limit together.
+
+    On PostgreSQL the lock, the count and the conditional insert go as one query string: one
+    round trip and one transaction, committed when it returns, where they had been five
+    (BEGIN, lock, count, insert, COMMIT), each also waiting for the web process's threads to
+    send the next. The count is a statement after the lock's, so under READ COMMITTED it
+    sees every job that the lock's previous holder committed. Elsewhere (SQLite; inside the
+    caller's transaction) they are sent one by one in a transaction (a savepoint) of their
+    own. A unique constraint the row breaks raises ``IntegrityError`` either way.
+    """
+    values = _values_of(job)
+    if _one_query_string_one_transaction():
+        counted = _insert_below_limits_at_once(job.owner_id, values, max_active, kinds, max_of_kinds)
+    else:
+        with transaction.atomic():
+            lock_owner(job.owner_id)
+            active, of_kinds = count_active(job.owner_id, kinds)
+            allowed = active < max_active and (max_of_kinds is None or of_kinds < max_of_kinds)
+            if allowed:
+                with connection.cursor() as cursor:
+                    cursor.execute(_insert_statement(), values)
+        counted = Counted(allowed, active, of_kinds)
+    if counted.inserted:
+        _saved(job)
+    return counted
+
+
+def _insert_below_limits_at_once(
+    owner_id: int, values: list[Any], max_active: int, kinds: Sequence[str], max_of_kinds: int | None
+) -> Counted:
+    lock_sql, lock_params = _lock_owner_statement(owner_id)
+    count_sql, count_params = _count_active_statement(owner_id, kinds)
+    below = "active < %s"
+    limits = [max_active]
+    if max_of_kinds is not None:
+        below += " AND of_kinds < %s"
+        limits.append(max_of_kinds)
+    sql = (
+        f"{lock_sql}; "
+        f"WITH counted AS ({count_sql}), "
+        f"inserted AS (INSERT INTO {_q(_TABLE)} ({_all_columns()}) "
+        f"SELECT {_placeholders()} FROM counted WHERE {below} RETURNING 1) "
+        "SELECT EXISTS (SELECT 1 FROM inserted), active, of_kinds FROM counted"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*lock_params, *count_params, *values, *limits])
+        cursor.nextset()  # past the lock's row
+        inserted, active, of_kinds = cursor.fetchone()
+    return Counted(bool(inserted), int(active), int(of_kinds))
+
+
+def _values_of(job: Job) -> list[Any]:
+    return [field.get_db_prep_save(field.pre_save(job, add=True), connection) for field in _FIELDS]
+
+
+def _insert_statement() -> str:
+    return f"INSERT INTO {_q(_TABLE)} ({_all_columns()}) VALUES ({_placeholders()})"
+
+
+def _placeholders() -> str:
+    return ", ".join(["%s"] * len(_FIELDS))
+
+
+def _saved(job: Job) -> None:
     job._state.adding = False
     job._state.db = connection.alias
 
@@ -132,19 +213,24 @@ def active_for(owner_id: int, cache_key: str) -> Job | None:
 
 def count_active(owner_id: int, kinds: Sequence[str] = ()) -> tuple[int, int]:
     """The owner's queued or running jobs: all of them, and those of ``kinds``."""
+    sql, params = _count_active_statement(owner_id, kinds)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        total, of_kind = cursor.fetchone()
+    return int(total), int(of_kind)
+
+
+def _count_active_statement(owner_id: int, kinds: Sequence[str]) -> tuple[str, list[Any]]:
     states, params = _in("state", ACTIVE_STATES)
     if kinds:
         of_kinds, kind_params = _in("kind", kinds)
     else:
         of_kinds, kind_params = "1 = 0", []
     sql = (
-        f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN {of_kinds} THEN 1 ELSE 0 END), 0) FROM {_q(_TABLE)} "
-        f"WHERE {_column('owner')} = %s AND {states}"
+        f"SELECT COUNT(*) AS active, COALESCE(SUM(CASE WHEN {of_kinds} THEN 1 ELSE 0 END), 0) AS of_kinds "
+        f"FROM {_q(_TABLE)} WHERE {_column('owner')} = %s AND {states}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*kind_params, owner_id, *params])
-        total, of_kind = cursor.fetchone()
-    return int(total), int(of_kind)
+    return sql, [*kind_params, owner_id, *params]
 
 
 def transition(
@@ -190,7 +276,7 @@ def transition(
         where += f" AND {_column('progress')} < %s"
         params.append(progress_below)
     sql = f"UPDATE {_q(_TABLE)} SET {', '.join(assignments)} WHERE {where} RETURNING {_all_columns()}"
-    return _one(sql, params, skip_flush=_can_skip_flush())
+    return _one(sql, params, skip_flush=_one_query_string_one_transaction())
 
 
 def lock_owner(owner_id: int) -> None:
@@ -199,8 +285,10 @@ def lock_owner(owner_id: int) -> None:
     write transaction instead and has no row locks."""
     if not connection.features.has_select_for_update:
         return
-    users = get_user_model()._meta
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {_q(users.db_table)} WHERE {_q(users.pk.column)} = %s FOR UPDATE", [owner_id]
-        )
+        cursor.execute(*_lock_owner_statement(owner_id))
+
+
+def _lock_owner_statement(owner_id: int) -> tuple[str, list[Any]]:
+    users = get_user_model()._meta
+    return f"SELECT 1 FROM {_q(users.db_table)} WHERE {_q(users.pk.column)} = %s FOR UPDATE", [owner_id]

@@ -1,7 +1,8 @@
 """What one user may have at once: active jobs, running exports, stored export bytes.
 
 Checked at submit, only when a new job would be queued (a cached answer or joining an
-identical job costs nothing). The caller holds the owner's row lock, so concurrent submits
+identical job costs nothing). Active jobs are counted under the owner's row lock, in the
+statement that inserts the new job (``job_rows.insert_below_limits``), so concurrent submits
 by one user are counted one after another and cannot overshoot a limit together.
 """
 
@@ -20,25 +21,35 @@ from .models import Job, JobState
 from .registry import JobKindSpec, job_kinds
 
 
-def job_limits_check(*, owner: AbstractBaseUser, spec: JobKindSpec) -> None:
-    """Raise the API error naming the limit a new job of this kind would break, if any."""
-    job_rows.lock_owner(owner.pk)
-    export_kinds = [kind.name for kind in job_kinds() if kind.writes_file] if spec.writes_file else []
-    active, active_exports = job_rows.count_active(owner.pk, export_kinds)
-    counted = [("active_jobs", "JOB_MAX_ACTIVE_PER_USER", "jobs", active)]
-    if spec.writes_file:
-        counted.append(("active_exports", "JOB_MAX_ACTIVE_EXPORTS_PER_USER", "exports", active_exports))
-    for name, setting, noun, count in counted:
-        limit = getattr(settings, setting)
-        if count >= limit:
-            raise TooManyActiveJobs(
-                f"You have {count} {noun} queued or running, the most allowed at once "
-                f"({setting}={limit}). Submit again when one finishes, or cancel one.",
-                headers={"Retry-After": "5"},
-                extra={"limit": name, "max": limit},
-            )
-    if spec.writes_file:
-        _export_storage_check(owner)
+def job_insert_within_limits(job: Job, *, spec: JobKindSpec) -> None:
+    """Insert the new ``job`` of this kind, or raise the API error naming the limit it would
+    break. A unique constraint the row breaks raises ``IntegrityError``."""
+    max_active = settings.JOB_MAX_ACTIVE_PER_USER
+    max_exports = settings.JOB_MAX_ACTIVE_EXPORTS_PER_USER
+    if not spec.writes_file:
+        counted = job_rows.insert_below_limits(job, max_active=max_active)
+    else:
+        # Outside the lock: only finished exports' files count, which no submit changes.
+        _export_storage_check(job.owner)
+        export_kinds = [kind.name for kind in job_kinds() if kind.writes_file]
+        counted = job_rows.insert_below_limits(
+            job, max_active=max_active, kinds=export_kinds, max_of_kinds=max_exports
+        )
+    if counted.inserted:
+        return
+    if counted.active >= max_active:
+        raise _too_many("active_jobs", "JOB_MAX_ACTIVE_PER_USER", max_active, f"{counted.active} jobs")
+    exports = f"{counted.of_kinds} exports"
+    raise _too_many("active_exports", "JOB_MAX_ACTIVE_EXPORTS_PER_USER", max_exports, exports)
+
+
+def _too_many(name: str, setting: str, limit: int, counted: str) -> TooManyActiveJobs:
+    return TooManyActiveJobs(
+        f"You have {counted} queued or running, the most allowed at once "
+        f"({setting}={limit}). Submit again when one finishes, or cancel one.",
+        headers={"Retry-After": "5"},
+        extra={"limit": name, "max": limit},
+    )
 
 
 def _export_storage_check(owner: AbstractBaseUser) -> None:

@@ -30,7 +30,7 @@ from . import events, job_rows, job_state, metrics, result_cache
 from .cache_keys import cache_key_for, fingerprint_for
 from .exceptions import IdempotencyKeyReused, JobAlreadyFinished
 from .exports import export_directory
-from .limits import job_limits_check
+from .limits import job_insert_within_limits
 from .models import ACTIVE_STATES, RUNNING_STATES, Job, JobState
 from .progress import ProgressReporter
 from .registry import JobKindSpec, RunContext, job_kind, job_kinds
@@ -118,13 +118,9 @@ def job_submit(
     if active is not None:
         return Submission(job=active, deduplicated=True)
 
+    job = Job(**fields, message=queued_message(spec))
     try:
-        with transaction.atomic():
-            job_limits_check(owner=owner, spec=spec)
-            job = Job(**fields, message=queued_message(spec))
-            job_rows.insert(job)
-            # Enqueue only once the row is committed, or a fast worker could miss it.
-            transaction.on_commit(lambda: _announce_new(job))
+        job_insert_within_limits(job, spec=spec)
     except IntegrityError:
         # An identical submission (or one with the same key) won the race for a unique
         # constraint: join it.
@@ -135,6 +131,9 @@ def job_submit(
         if winner is None:
             raise
         return _replay(winner, fingerprint) if idempotency_key else Submission(job=winner, deduplicated=True)
+    # Enqueue only once the row is committed (at once, unless the caller holds a transaction),
+    # or a fast worker could miss it.
+    transaction.on_commit(lambda: _announce_new(job))
     return Submission(job=job)
 
 

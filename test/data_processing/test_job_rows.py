@@ -11,11 +11,15 @@ import os
 import subprocess
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from job_helpers import blocked_backend_pids, dsn, wait_until
 
 from data_processing import job_rows
 from data_processing.models import Job, JobState
@@ -80,6 +84,46 @@ def test_a_workers_transition_is_one_round_trip_that_does_not_wait_for_the_flush
     assert queries[0]["sql"].startswith("SET LOCAL synchronous_commit TO OFF; UPDATE")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_new_job_is_locked_counted_inserted_and_committed_in_one_round_trip(alice):
+    new_job(alice)
+    job = Job(owner=alice, kind="search", params={"filters": {}}, cache_key=f"search:{uuid.uuid4().hex}")
+    over = Job(owner=alice, kind="search", params={"filters": {}}, cache_key=f"search:{uuid.uuid4().hex}")
+
+    with CaptureQueriesContext(connection) as queries:
+        inserted = job_rows.insert_below_limits(job, max_active=2, kinds=["search"], max_of_kinds=2)
+    refused = job_rows.insert_below_limits(over, max_active=3, kinds=["search"], max_of_kinds=2)
+
+    assert inserted == (True, 1, 1) and refused == (False, 2, 2)
+    assert len(queries) == 1 and " FOR UPDATE; WITH counted AS " in queries[0]["sql"]
+    assert Job.objects.get(id=job.id).created_at == job.created_at
+    assert not Job.objects.filter(id=over.id).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_job_waits_for_the_owners_lock_and_counts_what_its_holder_committed(alice):
+    """Without the lock, or with the count taken before it was granted, the job would go in
+    as the owner's second active job against a limit of one."""
+    finished = new_job(alice, state=JobState.SUCCESS)
+    job = Job(owner=alice, kind="search", params={"filters": {}}, cache_key=f"search:{uuid.uuid4().hex}")
+
+    def insert_in_its_own_connection() -> job_rows.Counted:
+        try:
+            return job_rows.insert_below_limits(job, max_active=1)
+        finally:
+            connection.close()
+
+    users, jobs = get_user_model()._meta.db_table, Job._meta.db_table
+    with psycopg.connect(dsn()) as holder, ThreadPoolExecutor(1) as pool:
+        holder.execute(f"SELECT 1 FROM {users} WHERE id = %s FOR UPDATE", [alice.pk])
+        counted = pool.submit(insert_in_its_own_connection)
+        wait_until(blocked_backend_pids, what="the insert to wait for the owner's lock")
+        holder.execute(f"UPDATE {jobs} SET state = 'PENDING' WHERE id = %s", [finished.id])
+        holder.commit()
+        assert counted.result(timeout=30) == (False, 1, 0)
+    assert not Job.objects.filter(id=job.id).exists()
+
+
 @pytest.mark.django_db
 def test_inside_a_callers_transaction_a_workers_transition_leaves_its_durability_alone(alice):
     job = new_job(alice)
@@ -125,15 +169,14 @@ def test_active_jobs_are_counted_in_all_and_by_kind(alice, bob):
 SQLITE_LIFE = """
 import datetime as dt, uuid
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from data_processing import job_rows, services
 from data_processing.models import Job, JobState
 
 owner = get_user_model().objects.create_user("sqlite-owner", password="x" * 12)
-with transaction.atomic():
-    services.job_limits_check(owner=owner, spec=services.job_kind("search"))
-    job = Job(owner=owner, kind="search", params={"filters": {}}, cache_key="search:" + uuid.uuid4().hex)
-    job_rows.insert(job)
+job = Job(owner=owner, kind="search", params={"filters": {}}, cache_key="search:" + uuid.uuid4().hex)
+assert job_rows.insert_below_limits(job, max_active=1) == (True, 0, 0)
+over = Job(owner=owner, kind="search", params={"filters": {}}, cache_key="search:" + uuid.uuid4().hex)
+assert job_rows.insert_below_limits(over, max_active=1) == (False, 1, 0)
 assert job_rows.active_for(owner.pk, job.cache_key).id == job.id
 claimed = services.job_claim(str(job.id))
 assert (claimed.state, claimed.attempts) == (JobState.STARTED, 1), claimed

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from config.throttling import AtomicRateThrottle
 from data_processing.exports import export_directory
-from data_processing.models import Job, JobState
+from data_processing.models import ACTIVE_STATES, Job, JobState
 from data_processing.tasks import _limit_statements_to
 
 TASKS = "/api/v1/data-processing/tasks"
@@ -61,6 +61,30 @@ def test_the_submit_throttle_holds_under_concurrency(asgi_server_factory, alice,
     # An hour's window, so the burst cannot straddle the start of a new one.
     print(f"\n80 submits at concurrency 40 against 10/hour: {dict(statuses)}")
     assert statuses == {400: 10, 429: 70}
+
+
+@pytest.mark.integration
+def test_the_active_job_limit_holds_under_concurrency(asgi_server_factory, alice, live_db, table_lock):
+    """One user's concurrent submits are counted one after another (under their row lock):
+    a burst of distinct searches queues exactly the limit's worth, never one more."""
+    server = asgi_server_factory(
+        "asgi-active-limit",
+        extra_env={"JOB_MAX_ACTIVE_PER_USER": "5", "JOB_SUBMIT_THROTTLE_RATE": "1000/hour"},
+    )
+    headers = {"Authorization": f"Bearer {alice.auth_token.key}"}
+    url = f"http://{server}{TASKS}/search/"
+
+    def submit(n: int) -> int:
+        body = {"filters": {"keywords": [f"burst-{n}"]}}
+        return httpx.post(url, json=body, headers=headers, timeout=60).status_code
+
+    # Held, the table keeps any job a worker takes from finishing, so none leaves the count.
+    with table_lock(), ThreadPoolExecutor(30) as pool:
+        statuses = collections.Counter(pool.map(submit, range(60)))
+        active = Job.objects.filter(owner=alice, state__in=ACTIVE_STATES).count()
+    print(f"\n60 distinct submits at concurrency 30 against 5 active jobs: {dict(statuses)}")
+    assert statuses == {202: 5, 429: 55}
+    assert active == 5
 
 
 def test_the_synchronous_chip_endpoints_are_throttled_per_user(alice_client, bob_client, rates):
