@@ -137,11 +137,12 @@ def insert_below_limits(
 
     On PostgreSQL the lock, the count and the conditional insert go as one query string: one
     round trip and one transaction, committed when it returns, where they had been five
-    (BEGIN, lock, count, insert, COMMIT), each also waiting for the web process's threads to
-    send the next. The count is a statement after the lock's, so under READ COMMITTED it
-    sees every job that the lock's previous holder committed. Elsewhere (SQLite; inside the
-    caller's transaction) they are sent one by one in a transaction (a savepoint) of their
-    own. A unique constraint the row breaks raises ``IntegrityError`` either way.
+    (BEGIN, lock, count, insert, COMMIT) with the lock held throughout, each sent only once
+    the request's thread had the GIL back. The count is a statement after the lock's, so
+    under READ COMMITTED it sees every job that the lock's previous holder committed.
+    Elsewhere (SQLite; inside the caller's transaction) they are sent one by one in a
+    transaction (a savepoint) of their own. A unique constraint the row breaks raises
+    ``IntegrityError`` either way.
     """
     values = _values_of(job)
     if _one_query_string_one_transaction():
