@@ -128,7 +128,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Worker, web server and beat share the file: wait for locks instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # A transaction takes the write lock when it begins (BEGIN IMMEDIATE): begun deferred, two
+    # that read and then write (a submit counts the owner's jobs, then inserts) deadlock on the
+    # upgrade, and SQLite fails one at once with "database is locked", whatever the timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 
 # --- Redis: cache, results, channel layer ---------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -190,6 +190,51 @@ print("sqlite job life: ok")
 """
 
 
+SQLITE_CONCURRENT_SUBMITS = """
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from django.contrib.auth import get_user_model
+from django.db import connection
+from data_processing import job_rows
+from data_processing.models import Job
+
+owner = get_user_model().objects.create_user("sqlite-burst", password="x" * 12)
+
+def submit(n):
+    job = Job(owner=owner, kind="search", params={"filters": {}}, cache_key="search:" + uuid.uuid4().hex)
+    try:
+        return job_rows.insert_below_limits(job, max_active=5).inserted
+    finally:
+        connection.close()
+
+with ThreadPoolExecutor(16) as pool:
+    inserted = list(pool.map(submit, range(48)))
+assert inserted.count(True) == 5, inserted
+assert job_rows.count_active(owner.pk) == (5, 0)
+print("sqlite concurrent submits: ok")
+"""
+
+
+def test_one_users_concurrent_submits_on_sqlite_wait_for_each_other_and_keep_the_limit(tmp_path: Path):
+    """Begun deferred, two transactions that count and then insert deadlock on the write
+    lock's upgrade, and SQLite fails one at once ("database is locked": a 500 on `make run`'s
+    default database); they must wait for each other instead."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.sqlite3'}"}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, timeout=120)
+    done = subprocess.run(
+        [*manage, "shell", "-c", SQLITE_CONCURRENT_SUBMITS],
+        env=env,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "sqlite concurrent submits: ok" in done.stdout
+
+
 def test_a_job_lives_its_whole_life_on_sqlite(tmp_path: Path, settings):
     env = {
         **os.environ,
