@@ -282,8 +282,9 @@ def transition(
 
 def lock_owner(owner_id: int) -> None:
     """Lock the owner's user row until the transaction ends, so that one user's submits are
-    counted against their limits one after another. SQLite locks the whole database for a
-    write transaction instead and has no row locks."""
+    counted against their limits one after another. SQLite has no row locks; there every
+    transaction takes the database's write lock when it begins (``transaction_mode``
+    IMMEDIATE in the settings), which serializes the submits instead."""
     if not connection.features.has_select_for_update:
         return
     with connection.cursor() as cursor:
