@@ -9,6 +9,7 @@ snapshot when one is at hand, else on the database, so callers never know which 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -139,9 +140,11 @@ def fetch_rows(sql: str, params: Iterable[Any]) -> list[dict[str, Any]]:
     """Run one analysis statement. On PostgreSQL it gets the analytics work_mem (so grouping
     stays a hash in memory, not a sort spilled to disk: the planner cannot know there are only
     a few hundred bins) and no JIT (compiling costs more than it saves on these one-pass
-    queries); SET LOCAL ends with the transaction, so only this statement is affected."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    queries); SET LOCAL ends with the transaction, so only this statement is affected.
+    Elsewhere (SQLite) it needs no transaction, where one would take the write lock."""
+    postgresql = connection.vendor == "postgresql"
+    with transaction.atomic() if postgresql else nullcontext(), connection.cursor() as cursor:
+        if postgresql:
             cursor.execute(
                 "SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)",
                 [settings.ANALYTICS_WORK_MEM],
