@@ -16,6 +16,7 @@ from django.utils import timezone
 from . import events, job_rows, job_state
 from .exceptions import JobCancelled
 from .models import RUNNING_STATES, Job, JobState
+from .selectors import job_revoked
 
 
 def percent_done(done: int, total: int) -> int:
@@ -47,7 +48,7 @@ class ProgressReporter:
             self.job.id, states=RUNNING_STATES, changes=changes, progress_below=percent
         )
         if updated is None:
-            if Job.objects.filter(id=self.job.id, state=JobState.REVOKED).exists():
+            if job_revoked(self.job.id):
                 raise JobCancelled(str(self.job.id))
             return
         self._sent_percent, self._sent_at = percent, now

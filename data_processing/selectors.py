@@ -38,6 +38,11 @@ def job_get_for_owner(*, owner: AbstractBaseUser, job_id: uuid.UUID | str) -> Jo
     return job
 
 
+def job_revoked(job_id: uuid.UUID | str) -> bool:
+    """Whether a cancel ended the job (its row says REVOKED)."""
+    return Job.objects.filter(id=job_id, state=JobState.REVOKED).exists()
+
+
 def job_list_for_owner(
     *, owner: AbstractBaseUser, state: str | None = None, kind: str | None = None
 ) -> QuerySet[Job]:

@@ -25,6 +25,7 @@ from config.errors import flatten_errors
 
 from . import services
 from .exceptions import JobCancelled
+from .selectors import job_revoked
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,12 @@ class JobTask(Task):
                 raise self.retry(exc=exc, countdown=self.backoff_seconds()) from exc
             services.job_fail(job_id, f"The job failed after {self.max_retries} retries: {reason}.")
             raise
-        except Exception:
+        except Exception as exc:
+            if job_revoked(job_id):
+                # A cancel stops a running query by signal (DuckDB then raises "Query
+                # interrupted"): the job ended as its owner asked, not by a fault.
+                logger.info("Job %s was cancelled while running (%s)", job_id, type(exc).__name__)
+                return
             logger.exception("Job %s failed", job_id)
             services.job_fail(job_id, "The job failed because of an internal error.")
             raise

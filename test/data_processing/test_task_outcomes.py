@@ -1,0 +1,63 @@
+"""What the job task makes of an exception its job raised: a fault, or the end of a cancel.
+
+A cancel stops a running query by signal (revoke's SIGTERM), and the query then raises
+whatever its engine raises for an interrupt (DuckDB: ``RuntimeError('Query interrupted')``).
+These drive the task's own handler in-process with a stand-in for the job's run, which is
+the only way to have an arbitrary exception arrive at a chosen moment; the cancel itself is
+tested end to end in test_job_faults.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+
+from data_processing import services
+from data_processing.models import Job, JobState
+from data_processing.tasks import run_job_task
+
+
+def started_job(owner) -> Job:
+    return Job.objects.create(
+        owner=owner,
+        kind="search",
+        params={"filters": {}},
+        cache_key=f"search:{uuid.uuid4().hex}",
+        state=JobState.STARTED,
+    )
+
+
+@pytest.mark.django_db
+def test_a_query_interrupted_by_a_cancel_ends_the_task_quietly(alice, monkeypatch, caplog):
+    job = started_job(alice)
+
+    def cancelled_mid_query(job_id: str, **_: object) -> None:
+        Job.objects.filter(id=job_id).update(state=JobState.REVOKED, message="Cancelled.")
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(services, "job_run", cancelled_mid_query)
+    with caplog.at_level(logging.INFO, logger="data_processing.tasks"):
+        run_job_task(str(job.id))
+
+    job.refresh_from_db()
+    assert (job.state, job.error) == (JobState.REVOKED, "")
+    assert [record.levelno for record in caplog.records] == [logging.INFO]
+    assert "cancelled while running (RuntimeError)" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_same_exception_without_a_cancel_fails_the_job(alice, monkeypatch, caplog):
+    job = started_job(alice)
+
+    def broken(job_id: str, **_: object) -> None:
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(services, "job_run", broken)
+    with caplog.at_level(logging.INFO, logger="data_processing.tasks"), pytest.raises(RuntimeError):
+        run_job_task(str(job.id))
+
+    job.refresh_from_db()
+    assert (job.state, job.error) == (JobState.FAILURE, "The job failed because of an internal error.")
+    assert logging.ERROR in [record.levelno for record in caplog.records]
