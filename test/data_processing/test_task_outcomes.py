@@ -14,9 +14,17 @@ import uuid
 
 import pytest
 
-from data_processing import services
+from data_processing import services, tasks
 from data_processing.models import Job, JobState
 from data_processing.tasks import run_job_task
+
+
+@pytest.fixture(autouse=True)
+def _no_statement_timeout(monkeypatch):
+    """The task sets its statement timeout on this test's connection and remembers it as
+    given; the test's transaction then rolls the setting back, and a later test on the same
+    connection would find the memo wrong. Not what these tests are about."""
+    monkeypatch.setattr(tasks, "_limit_statements_to", lambda seconds: None)
 
 
 def started_job(owner) -> Job:
