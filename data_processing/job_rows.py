@@ -112,13 +112,6 @@ def _one_query_string_one_transaction() -> bool:
     )
 
 
-def insert(job: Job) -> None:
-    """INSERT the new ``job`` (its ``auto_now`` times set here, as ``save()`` would)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_statement(), _values_of(job))
-    _saved(job)
-
-
 class Counted(NamedTuple):
     """What ``insert_below_limits`` counted, and whether the job went in."""
 
@@ -130,10 +123,10 @@ class Counted(NamedTuple):
 def insert_below_limits(
     job: Job, *, max_active: int, kinds: Sequence[str] = (), max_of_kinds: int | None = None
 ) -> Counted:
-    """INSERT the new ``job`` only while its owner has fewer than ``max_active`` queued or
-    running jobs (and fewer than ``max_of_kinds`` of ``kinds``), counted under the owner's row
-    lock, so that one user's concurrent submits are counted one after another and cannot
-    overshoot a limit together.
+    """INSERT the new ``job`` (its ``auto_now`` times set here, as ``save()`` would) only
+    while its owner has fewer than ``max_active`` queued or running jobs (and fewer than
+    ``max_of_kinds`` of ``kinds``), counted under the owner's row lock, so that one user's
+    concurrent submits are counted one after another and cannot overshoot a limit together.
 
     On PostgreSQL the lock, the count and the conditional insert go as one query string: one
     round trip and one transaction, committed when it returns, where they had been five

@@ -35,7 +35,7 @@ def new_job(owner, **fields) -> Job:
         **fields,
     }
     job = Job(owner=owner, **fields)
-    job_rows.insert(job)
+    assert job_rows.insert_below_limits(job, max_active=1_000_000).inserted
     return job
 
 
