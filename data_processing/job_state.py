@@ -23,6 +23,7 @@ from datetime import datetime
 import redis
 from django.conf import settings
 from django.utils import timezone
+from redis.client import Pipeline
 
 from . import multiplexed_redis
 from .models import ACTIVE_STATES, Job
@@ -128,16 +129,21 @@ def _write_args(snapshot: JobSnapshot) -> list[str]:
 def mirror_job(job: Job, *, newest: bool = False) -> None:
     """Copy a job's state to Redis after a transition; ``newest`` when the job was just
     created, so tasks/result/ now means this one. Never fails the caller."""
-    snapshot = JobSnapshot.of(job)
     try:
         with redis_client().pipeline(transaction=False) as pipe:
-            pipe.eval(_WRITE_LUA, 1, job_key(snapshot.id), *_write_args(snapshot))
-            if newest:
-                key = latest_key(snapshot.owner_id, snapshot.cache_key)
-                pipe.set(key, snapshot.id, ex=settings.JOB_STATE_CACHE_SECONDS)
+            mirror_into(pipe, job, newest=newest)
             pipe.execute()
     except redis.RedisError as exc:
-        logger.warning("Could not mirror job %s to Redis: %s", snapshot.id, type(exc).__name__)
+        logger.warning("Could not mirror job %s to Redis: %s", job.id, type(exc).__name__)
+
+
+def mirror_into(pipe: Pipeline, job: Job, *, newest: bool = False) -> None:
+    """Add ``mirror_job``'s writes to ``pipe``, for a caller that sends more with them."""
+    snapshot = JobSnapshot.of(job)
+    pipe.eval(_WRITE_LUA, 1, job_key(snapshot.id), *_write_args(snapshot))
+    if newest:
+        key = latest_key(snapshot.owner_id, snapshot.cache_key)
+        pipe.set(key, snapshot.id, ex=settings.JOB_STATE_CACHE_SECONDS)
 
 
 # --- The async side: one multiplexed connection per event loop -------------------------------

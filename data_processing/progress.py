@@ -13,7 +13,7 @@ import time
 from django.conf import settings
 from django.utils import timezone
 
-from . import events, job_rows, job_state
+from . import events, job_rows
 from .exceptions import JobCancelled
 from .models import RUNNING_STATES, Job, JobState
 from .selectors import job_revoked
@@ -53,5 +53,4 @@ class ProgressReporter:
             return
         self._sent_percent, self._sent_at = percent, now
         self.job = updated
-        job_state.mirror_job(updated)
-        events.publish_job_update(updated)
+        events.announce_job(updated)

@@ -190,14 +190,6 @@ def _replay(job: Job, fingerprint: str) -> Submission:
 BROKER_WAIT_MESSAGE = "Waiting for the task broker; the job will be queued when it is back."
 
 
-def job_announce(job: Job, *, answer_json: str | None = None) -> None:
-    """Tell pollers (the Redis mirror) and sockets (the channel layer) about a transition
-    that just committed; ``job`` must hold the row's new state, and ``answer_json`` is a
-    finished job's answer as cached, which its update may carry."""
-    job_state.mirror_job(job)
-    events.publish_job_update(job, answer_json=answer_json)
-
-
 def _announce_new(job: Job) -> None:
     # The broker first: the worker can start while the mirror is written, and the mirror
     # never goes back in time if the worker's own update lands before this one.
@@ -254,7 +246,7 @@ def job_claim(job_id: str, *, redelivered: bool = False) -> Job | None:
             job_fail(job_id, attempts_exhausted_error())
         return None
     metrics.job_started(job)
-    job_announce(job)
+    events.announce_job(job)
     return job
 
 
@@ -299,7 +291,7 @@ def job_succeed(
     job: Job, *, result_file: str = "", message: str = "Complete.", answer_json: str | None = None
 ) -> None:
     """Mark a running job done; ``answer_json`` is its answer as just cached, which the
-    SUCCESS update carries when it is small (``events.publish_job_update``)."""
+    SUCCESS update carries when it is small (``events.job_update``)."""
     now = timezone.now()
     file_field = {"result_file": result_file} if result_file else {}
     changes = {
@@ -314,7 +306,7 @@ def job_succeed(
     finished = job_rows.transition(job.id, states=RUNNING_STATES, changes=changes)
     if finished is not None:
         metrics.job_finished(finished)
-        job_announce(finished, answer_json=answer_json)
+        events.announce_job(finished, answer_json=answer_json)
     elif result_file:
         # Cancelled while finishing: still record the file, so the cleanup deletes it.
         Job.objects.filter(id=job.id).update(result_file=result_file)
@@ -333,7 +325,7 @@ def job_fail(job_id: str, error: str) -> None:
     job = job_rows.transition(job_id, states=ACTIVE_STATES, changes=changes)
     if job is not None:
         metrics.job_finished(job)
-        job_announce(job)
+        events.announce_job(job)
 
 
 def job_mark_retry(job_id: str, reason: str) -> None:
@@ -344,7 +336,7 @@ def job_mark_retry(job_id: str, reason: str) -> None:
     }
     job = job_rows.transition(job_id, states=RUNNING_STATES, changes=changes)
     if job is not None:
-        job_announce(job)
+        events.announce_job(job)
 
 
 def job_cancel(*, job: Job) -> Job:
@@ -369,7 +361,7 @@ def job_cancel(*, job: Job) -> Job:
             type(exc).__name__,
         )
     job.refresh_from_db()
-    job_announce(job)
+    events.announce_job(job)
     return job
 
 
