@@ -113,11 +113,14 @@ def _one_query_string_one_transaction() -> bool:
 
 
 class Counted(NamedTuple):
-    """What ``insert_below_limits`` counted, and whether the job went in."""
+    """What ``insert_below_limits`` counted, and whether the job went in; ``duplicate`` when
+    it was within the limits but a unique constraint kept it out (the owner's identical
+    queued or running job, or their job with the same Idempotency-Key)."""
 
     inserted: bool
     active: int
     of_kinds: int
+    duplicate: bool = False
 
 
 def insert_below_limits(
@@ -126,7 +129,9 @@ def insert_below_limits(
     """INSERT the new ``job`` (its ``auto_now`` times set here, as ``save()`` would) only
     while its owner has fewer than ``max_active`` queued or running jobs (and fewer than
     ``max_of_kinds`` of ``kinds``), counted under the owner's row lock, so that one user's
-    concurrent submits are counted one after another and cannot overshoot a limit together.
+    concurrent submits are counted one after another and cannot overshoot a limit together,
+    and only when no unique constraint holds it out: ``ON CONFLICT DO NOTHING`` checks for a
+    duplicate in the insert itself, so a submit needs no separate query for one.
 
     On PostgreSQL the lock, the count and the conditional insert go as one query string: one
     round trip and one transaction, committed when it returns, where they had been five
@@ -134,29 +139,34 @@ def insert_below_limits(
     the request's thread had the GIL back. The count is a statement after the lock's, so
     under READ COMMITTED it sees every job that the lock's previous holder committed.
     Elsewhere (SQLite; inside the caller's transaction) they are sent one by one in a
-    transaction (a savepoint) of their own. A unique constraint the row breaks raises
-    ``IntegrityError`` either way.
+    transaction (a savepoint) of their own.
     """
+
+    def below_limits(active: int, of_kinds: int) -> bool:
+        return active < max_active and (max_of_kinds is None or of_kinds < max_of_kinds)
+
     values = _values_of(job)
     if _one_query_string_one_transaction():
-        counted = _insert_below_limits_at_once(job.owner_id, values, max_active, kinds, max_of_kinds)
+        inserted, active, of_kinds = _insert_below_limits_at_once(
+            job.owner_id, values, max_active, kinds, max_of_kinds
+        )
     else:
+        inserted = False
         with transaction.atomic():
             lock_owner(job.owner_id)
             active, of_kinds = count_active(job.owner_id, kinds)
-            allowed = active < max_active and (max_of_kinds is None or of_kinds < max_of_kinds)
-            if allowed:
+            if below_limits(active, of_kinds):
                 with connection.cursor() as cursor:
-                    cursor.execute(_insert_statement(), values)
-        counted = Counted(allowed, active, of_kinds)
-    if counted.inserted:
+                    cursor.execute(f"{_insert_statement()} ON CONFLICT DO NOTHING", values)
+                    inserted = cursor.rowcount == 1
+    if inserted:
         _saved(job)
-    return counted
+    return Counted(inserted, active, of_kinds, duplicate=below_limits(active, of_kinds) and not inserted)
 
 
 def _insert_below_limits_at_once(
     owner_id: int, values: list[Any], max_active: int, kinds: Sequence[str], max_of_kinds: int | None
-) -> Counted:
+) -> tuple[bool, int, int]:
     lock_sql, lock_params = _lock_owner_statement(owner_id)
     count_sql, count_params = _count_active_statement(owner_id, kinds)
     below = "active < %s"
@@ -168,14 +178,14 @@ def _insert_below_limits_at_once(
         f"{lock_sql}; "
         f"WITH counted AS ({count_sql}), "
         f"inserted AS (INSERT INTO {_q(_TABLE)} ({_all_columns()}) "
-        f"SELECT {_placeholders()} FROM counted WHERE {below} RETURNING 1) "
+        f"SELECT {_placeholders()} FROM counted WHERE {below} ON CONFLICT DO NOTHING RETURNING 1) "
         "SELECT EXISTS (SELECT 1 FROM inserted), active, of_kinds FROM counted"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*lock_params, *count_params, *values, *limits])
         cursor.nextset()  # past the lock's row
         inserted, active, of_kinds = cursor.fetchone()
-    return Counted(bool(inserted), int(active), int(of_kinds))
+    return bool(inserted), int(active), int(of_kinds)
 
 
 def _values_of(job: Job) -> list[Any]:

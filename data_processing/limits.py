@@ -21,9 +21,10 @@ from .models import Job, JobState
 from .registry import JobKindSpec, job_kinds
 
 
-def job_insert_within_limits(job: Job, *, spec: JobKindSpec) -> None:
+def job_insert_within_limits(job: Job, *, spec: JobKindSpec) -> bool:
     """Insert the new ``job`` of this kind, or raise the API error naming the limit it would
-    break. A unique constraint the row breaks raises ``IntegrityError``."""
+    break. False when a unique constraint kept it out: the owner's identical queued or running
+    job, or their job with the same Idempotency-Key, is there already."""
     max_active = settings.JOB_MAX_ACTIVE_PER_USER
     max_exports = settings.JOB_MAX_ACTIVE_EXPORTS_PER_USER
     if not spec.writes_file:
@@ -35,8 +36,8 @@ def job_insert_within_limits(job: Job, *, spec: JobKindSpec) -> None:
         counted = job_rows.insert_below_limits(
             job, max_active=max_active, kinds=export_kinds, max_of_kinds=max_exports
         )
-    if counted.inserted:
-        return
+    if counted.inserted or counted.duplicate:
+        return counted.inserted
     if counted.active >= max_active:
         raise _too_many("active_jobs", "JOB_MAX_ACTIVE_PER_USER", max_active, f"{counted.active} jobs")
     exports = f"{counted.of_kinds} exports"

@@ -28,7 +28,7 @@ from contracts.models import DatasetVersion
 
 from . import events, job_rows, job_state, metrics, result_cache
 from .cache_keys import cache_key_for, fingerprint_for
-from .exceptions import IdempotencyKeyReused, JobAlreadyFinished
+from .exceptions import ExportStorageFull, IdempotencyKeyReused, JobAlreadyFinished, TooManyActiveJobs
 from .exports import export_directory
 from .limits import job_insert_within_limits
 from .models import ACTIVE_STATES, RUNNING_STATES, Job, JobState
@@ -114,27 +114,32 @@ def job_submit(
         job_state.mirror_job(job, newest=True)
         return Submission(job=job, cached_data=cached)
 
-    active = job_rows.active_for(owner.pk, cache_key)
-    if active is not None:
-        return Submission(job=active, deduplicated=True)
-
     job = Job(**fields, message=queued_message(spec))
-    try:
-        job_insert_within_limits(job, spec=spec)
-    except IntegrityError:
-        # An identical submission (or one with the same key) won the race for a unique
-        # constraint: join it.
-        raced = Q(cache_key=cache_key, state__in=ACTIVE_STATES)
+    # Twice at most: the job that kept this one out may end before it is read.
+    for _attempt in range(2):
+        try:
+            inserted = job_insert_within_limits(job, spec=spec)
+        except (TooManyActiveJobs, ExportStorageFull):
+            # Joining the owner's identical queued or running job adds nothing to run or store.
+            active = job_rows.active_for(owner.pk, cache_key)
+            if active is None:
+                raise
+            return Submission(job=active, deduplicated=True)
+        if inserted:
+            # Enqueue only once the row is committed (at once, unless the caller holds a
+            # transaction), or a fast worker could miss it.
+            transaction.on_commit(lambda: _announce_new(job))
+            return Submission(job=job)
+        # An identical job (or one with the same key) holds a unique constraint: join it.
+        held = Q(cache_key=cache_key, state__in=ACTIVE_STATES)
         if idempotency_key:
-            raced |= Q(idempotency_key=idempotency_key)
-        winner = Job.objects.filter(raced, owner=owner).first()
-        if winner is None:
-            raise
-        return _replay(winner, fingerprint) if idempotency_key else Submission(job=winner, deduplicated=True)
-    # Enqueue only once the row is committed (at once, unless the caller holds a transaction),
-    # or a fast worker could miss it.
-    transaction.on_commit(lambda: _announce_new(job))
-    return Submission(job=job)
+            held |= Q(idempotency_key=idempotency_key)
+        holder = Job.objects.filter(held, owner=owner).first()
+        if holder is not None and idempotency_key:
+            return _replay(holder, fingerprint)
+        if holder is not None:
+            return Submission(job=holder, deduplicated=True)
+    raise IntegrityError(f"job {job.id} was kept out by a unique constraint whose holder kept ending")
 
 
 def any_one(queryset: QuerySet[Job]) -> Job | None:

@@ -94,10 +94,31 @@ def test_a_new_job_is_locked_counted_inserted_and_committed_in_one_round_trip(al
         inserted = job_rows.insert_below_limits(job, max_active=2, kinds=["search"], max_of_kinds=2)
     refused = job_rows.insert_below_limits(over, max_active=3, kinds=["search"], max_of_kinds=2)
 
-    assert inserted == (True, 1, 1) and refused == (False, 2, 2)
+    assert inserted == (True, 1, 1, False) and refused == (False, 2, 2, False)
     assert len(queries) == 1 and " FOR UPDATE; WITH counted AS " in queries[0]["sql"]
     assert Job.objects.get(id=job.id).created_at == job.created_at
     assert not Job.objects.filter(id=over.id).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_duplicate_is_kept_out_by_the_insert_itself_and_said_to_be_one(alice, bob):
+    queued = new_job(alice, idempotency_key="key-1")
+    twin = Job(owner=alice, kind="search", params={"filters": {}}, cache_key=queued.cache_key)
+    same_key = Job(
+        owner=alice, kind="search", params={}, cache_key=f"search:{uuid.uuid4().hex}", idempotency_key="key-1"
+    )
+    others = Job(owner=bob, kind="search", params={"filters": {}}, cache_key=queued.cache_key)
+
+    with CaptureQueriesContext(connection) as queries:
+        kept_out = job_rows.insert_below_limits(twin, max_active=5)
+
+    assert kept_out == (False, 1, 0, True) and len(queries) == 1
+    assert job_rows.insert_below_limits(same_key, max_active=5) == (False, 1, 0, True)
+    # A limit is reported as such, not as a duplicate, and another owner's job is no twin.
+    assert job_rows.insert_below_limits(twin, max_active=1) == (False, 1, 0, False)
+    assert job_rows.insert_below_limits(others, max_active=5) == (True, 0, 0, False)
+    Job.objects.filter(id=queued.id).update(state=JobState.SUCCESS)
+    assert job_rows.insert_below_limits(twin, max_active=5) == (True, 0, 0, False)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -120,7 +141,7 @@ def test_a_new_job_waits_for_the_owners_lock_and_counts_what_its_holder_committe
         wait_until(blocked_backend_pids, what="the insert to wait for the owner's lock")
         holder.execute(f"UPDATE {jobs} SET state = 'PENDING' WHERE id = %s", [finished.id])
         holder.commit()
-        assert counted.result(timeout=30) == (False, 1, 0)
+        assert counted.result(timeout=30) == (False, 1, 0, False)
     assert not Job.objects.filter(id=job.id).exists()
 
 
@@ -174,9 +195,11 @@ from data_processing.models import Job, JobState
 
 owner = get_user_model().objects.create_user("sqlite-owner", password="x" * 12)
 job = Job(owner=owner, kind="search", params={"filters": {}}, cache_key="search:" + uuid.uuid4().hex)
-assert job_rows.insert_below_limits(job, max_active=1) == (True, 0, 0)
+assert job_rows.insert_below_limits(job, max_active=1) == (True, 0, 0, False)
 over = Job(owner=owner, kind="search", params={"filters": {}}, cache_key="search:" + uuid.uuid4().hex)
-assert job_rows.insert_below_limits(over, max_active=1) == (False, 1, 0)
+assert job_rows.insert_below_limits(over, max_active=1) == (False, 1, 0, False)
+twin = Job(owner=owner, kind="search", params={"filters": {}}, cache_key=job.cache_key)
+assert job_rows.insert_below_limits(twin, max_active=5) == (False, 1, 0, True)
 assert job_rows.active_for(owner.pk, job.cache_key).id == job.id
 claimed = services.job_claim(str(job.id))
 assert (claimed.state, claimed.attempts) == (JobState.STARTED, 1), claimed

@@ -202,12 +202,17 @@ def test_stored_export_bytes_are_capped_and_the_answer_says_when_space_frees_up(
         completed_at=completed,
         result_file="limits-test.csv",
     )
+    queued = submit(alice_client, "export", {"filters": {"keywords": ["bridge"]}})
     path = export_directory() / job.result_file
     path.write_bytes(b"x" * 1000)
     try:
         over = submit(alice_client, "export", {"filters": {"keywords": ["road"]}})
+        again = submit(alice_client, "export", {"filters": {"keywords": ["bridge"]}})
     finally:
         path.unlink()
+    # Joining the export already queued stores nothing more: the cap does not refuse it.
+    assert queued.status_code == again.status_code == 202
+    assert again.json()["deduplicated"] and again.json()["task_id"] == queued.json()["task_id"]
     assert over.status_code == 409
     body = over.json()
     assert body["code"] == "export_storage_full" and body["limit"] == "export_bytes"
