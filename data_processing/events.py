@@ -101,22 +101,15 @@ def announce_job(job: Job, *, answer_json: str | None = None) -> None:
 
 def publish_event(user_id: int, message: dict[str, Any], *, label: str = "an event") -> None:
     """Send one channel-layer message to a user's sockets from sync code; never raises."""
+    layer = get_channel_layer()
+    group = user_group(user_id)
     try:
-        if _published_directly(user_id, message):
-            return
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(user_group(user_id), message)
+        if (channel := _group_channel(layer, group)) is not None:
+            redis_client().publish(channel, layer.serialize(message))
+        elif layer is not None:
+            async_to_sync(layer.group_send)(group, message)
     except Exception as exc:  # a push is a courtesy: pollers still read the state
         logger.warning("Could not publish %s: %s", label, type(exc).__name__)
-
-
-def _published_directly(user_id: int, message: dict[str, Any]) -> bool:
-    with redis_client().pipeline(transaction=False) as pipe:
-        if not _publish_into(pipe, user_id, message):
-            return False
-        pipe.execute()
-    return True
 
 
 def _publish_into(pipe: Pipeline, user_id: int, message: dict[str, Any]) -> bool:
