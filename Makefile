@@ -38,4 +38,4 @@ bench: install
 	$(BIN)/python test/bench_chip_endpoints.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm var staticfiles .pytest_cache .ruff_cache

@@ -68,6 +68,11 @@ def write_export(
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+        # An export stopped midway (cancelled, out of time, failed) lets go of its rows'
+        # cursor now, not whenever its traceback is collected: a cursor left open holds a
+        # snapshot on PostgreSQL and, on SQLite, a read lock.
+        if close := getattr(lines, "close", None):
+            close()
     return {
         "row_count": max(written, 0),
         "file_size": path.stat().st_size,

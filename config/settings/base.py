@@ -128,10 +128,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Worker, web server and beat share the file: wait for locks instead of failing at once.
-    # A transaction takes the write lock when it begins (BEGIN IMMEDIATE): begun deferred, two
-    # that read and then write (a submit counts the owner's jobs, then inserts) deadlock on the
-    # upgrade, and SQLite fails one at once with "database is locked", whatever the timeout.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
+    # - A transaction takes the write lock when it begins (BEGIN IMMEDIATE): begun deferred,
+    #   two that read and then write (a submit counts the owner's jobs, then inserts) deadlock
+    #   on the upgrade, and SQLite fails one at once with "database is locked".
+    # - Write-ahead logging: readers and the writer never wait for each other. With SQLite's
+    #   default rollback journal a commit waits for every reader to finish, so one long read
+    #   (an export streaming its rows) held up every write in every process until each gave
+    #   up after the timeout (500s, and beat exiting, which stops `make run`).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL"
+    )
 
 # --- Redis: cache, results, channel layer ---------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -295,14 +295,7 @@ def _dump(tmp: Path, directory: Path) -> tuple[str, int | None, Path] | None:
 
     Returns (key, rows written or None if that snapshot already exists, target path).
     """
-    outermost = not connection.in_atomic_block  # else the isolation level is the caller's
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                if outermost:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                # A build reads every row (minutes at 5.5M on a busy machine): not a request.
-                cursor.execute("SET LOCAL statement_timeout = 0")
+    with _one_version_read():
         key = current_key()
         if key is None:
             return None
@@ -319,7 +312,30 @@ def _dump(tmp: Path, directory: Path) -> tuple[str, int | None, Path] | None:
             writer = csv.writer(out)
             for pk, name in areas.iterator(chunk_size=5000):
                 writer.writerows((pk, entry) for entry in sorted(area_entries(name)))
+    if connection.vendor != "postgresql" and current_key() != key:
+        return None  # read outside a transaction (below) while new data came in: build again
     return key, rows, target
+
+
+@contextmanager
+def _one_version_read() -> Iterator[None]:
+    """Where the dump's statements all read the same version of the data.
+
+    PostgreSQL: one REPEATABLE READ, READ ONLY transaction. SQLite: no transaction, because
+    there every transaction takes the write lock when it begins (the settings say why), and
+    a dump would stop every writer for as long as it reads; ``_dump`` checks the version
+    again after its last read instead."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    outermost = not connection.in_atomic_block  # else the isolation level is the caller's
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            if outermost:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            # A build reads every row (minutes at 5.5M on a busy machine): not a request.
+            cursor.execute("SET LOCAL statement_timeout = 0")
+        yield
 
 
 def _write_csv(queryset: QuerySet, path: Path) -> int:
