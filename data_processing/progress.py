@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.db import OperationalError
 from django.utils import timezone
 
 from . import events, job_rows
@@ -24,6 +25,13 @@ def percent_done(done: int, total: int) -> int:
     if total <= 0:
         return 0
     return max(0, min(99, done * 100 // total))
+
+
+def reading_an_older_snapshot(exc: OperationalError) -> bool:
+    """SQLite in write-ahead-log mode refused a write because this connection is still
+    reading (an export streaming its rows) and another process has committed since that read
+    began: the connection cannot write until its read ends, and waiting would not help."""
+    return getattr(exc.__cause__, "sqlite_errorname", None) == "SQLITE_BUSY_SNAPSHOT"
 
 
 class ProgressReporter:
@@ -44,9 +52,14 @@ class ProgressReporter:
             "message": message[:255],
             "updated_at": timezone.now(),
         }
-        updated = job_rows.transition(
-            self.job.id, states=RUNNING_STATES, changes=changes, progress_below=percent
-        )
+        try:
+            updated = job_rows.transition(
+                self.job.id, states=RUNNING_STATES, changes=changes, progress_below=percent
+            )
+        except OperationalError as exc:
+            if not reading_an_older_snapshot(exc):
+                raise
+            return  # skipped, not failed: the job's next writes come once its read is over
         if updated is None:
             if job_revoked(self.job.id):
                 raise JobCancelled(str(self.job.id))
