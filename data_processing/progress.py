@@ -27,11 +27,13 @@ def percent_done(done: int, total: int) -> int:
     return max(0, min(99, done * 100 // total))
 
 
-def reading_an_older_snapshot(exc: OperationalError) -> bool:
-    """SQLite in write-ahead-log mode refused a write because this connection is still
-    reading (an export streaming its rows) and another process has committed since that read
-    began: the connection cannot write until its read ends, and waiting would not help."""
-    return getattr(exc.__cause__, "sqlite_errorname", None) == "SQLITE_BUSY_SNAPSHOT"
+def refused_while_reading(exc: OperationalError) -> bool:
+    """SQLite (write-ahead log) refused a write on a connection that is still reading (an
+    export streaming its rows). Such a connection cannot write once another process has
+    committed since its read began (SQLITE_BUSY_SNAPSHOT), and while another process holds
+    the write lock SQLite answers busy at once rather than wait (SQLITE_BUSY), since waiting
+    could deadlock. Either way the write has to wait for the read to end."""
+    return getattr(exc.__cause__, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT")
 
 
 class ProgressReporter:
@@ -57,7 +59,7 @@ class ProgressReporter:
                 self.job.id, states=RUNNING_STATES, changes=changes, progress_below=percent
             )
         except OperationalError as exc:
-            if not reading_an_older_snapshot(exc):
+            if not refused_while_reading(exc):
                 raise
             return  # skipped, not failed: the job's next writes come once its read is over
         if updated is None:

@@ -95,6 +95,7 @@ PROGRESS_WHILE_READING = (
     WRITE_ELSEWHERE
     + """
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from contracts.models import Contract, Organization
 from data_processing import job_rows
 from data_processing.models import Job
@@ -110,6 +111,26 @@ report(1, 4, "before anyone else wrote")
 assert Job.objects.get(id=job.id).progress == 25
 assert write_elsewhere(lambda: Organization.objects.create(name="Written meanwhile")) < 5
 report(2, 4, "after")  # this connection cannot write until its read ends: skipped
+rows.close()
+assert Job.objects.get(id=job.id).progress == 25
+
+# While another connection holds the write lock, a reading one is told "busy" at once.
+rows = Contract.objects.values_list("id").iterator(chunk_size=1)
+next(rows)
+holding, release = threading.Event(), threading.Event()
+def hold_the_write_lock():
+    with transaction.atomic():  # BEGIN IMMEDIATE
+        Organization.objects.create(name="Held")
+        holding.set()
+        release.wait(30)
+holder = threading.Thread(target=lambda: write_elsewhere(hold_the_write_lock))
+holder.start()
+assert holding.wait(30)
+started = time.monotonic()
+report(3, 4, "while another holds the write lock")  # skipped at once, not after the timeout
+assert time.monotonic() - started < 5
+release.set()
+holder.join(30)
 rows.close()
 assert Job.objects.get(id=job.id).progress == 25
 report(3, 4, "once the read is over")
@@ -142,6 +163,6 @@ def test_a_snapshot_dump_lets_writes_through_and_starts_over_when_the_data_chang
 
 def test_a_job_reading_its_rows_skips_a_progress_write_it_cannot_make_rather_than_failing(tmp_path):
     """A connection that is reading cannot write once another process has committed since
-    its read began (SQLITE_BUSY_SNAPSHOT, at once, whatever the timeout): an export's
-    progress write then failed the job's attempt."""
+    its read began, nor wait for another's write lock: SQLite refuses at once, whatever the
+    timeout, and an export's progress write then failed the job's attempt."""
     assert "progress while reading: ok" in run_on_sqlite(tmp_path, PROGRESS_WHILE_READING)
