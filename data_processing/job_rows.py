@@ -130,8 +130,8 @@ def insert_below_limits(
     while its owner has fewer than ``max_active`` queued or running jobs (and fewer than
     ``max_of_kinds`` of ``kinds``), counted under the owner's row lock, so that one user's
     concurrent submits are counted one after another and cannot overshoot a limit together,
-    and only when no unique constraint holds it out: ``ON CONFLICT DO NOTHING`` checks for a
-    duplicate in the insert itself, so a submit needs no separate query for one.
+    and only when no unique constraint holds it out (``ON CONFLICT DO NOTHING``: an identical
+    submit that won the race is reported as ``duplicate``, not raised).
 
     On PostgreSQL the lock, the count and the conditional insert go as one query string: one
     round trip and one transaction, committed when it returns, where they had been five

@@ -28,7 +28,7 @@ from contracts.models import DatasetVersion
 
 from . import events, job_rows, job_state, metrics, result_cache
 from .cache_keys import cache_key_for, fingerprint_for
-from .exceptions import ExportStorageFull, IdempotencyKeyReused, JobAlreadyFinished, TooManyActiveJobs
+from .exceptions import IdempotencyKeyReused, JobAlreadyFinished
 from .exports import export_directory
 from .limits import job_insert_within_limits
 from .models import ACTIVE_STATES, RUNNING_STATES, Job, JobState
@@ -81,56 +81,25 @@ def job_submit(
 
     cached = result_cache.result_get(cache_key)
     if cached is not None:
-        # Paging back to a page already seen should not add a job each time: reuse the
-        # caller's finished job for this answer. A record is needed only when they have none
-        # (an answer warmed by beat or computed for someone else): it is what lets them read
-        # the result by cache key later.
-        # With an Idempotency-Key the answer needs a job carrying that key, so replays find it.
-        if not idempotency_key:
-            earlier = (
-                Job.objects.filter(owner=owner, cache_key=cache_key, state=JobState.SUCCESS)
-                .order_by("-created_at")
-                .first()
-            )
-            if earlier is not None:
-                return Submission(job=earlier, cached_data=cached)
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                job = Job.objects.create(
-                    **fields,
-                    state=JobState.SUCCESS,
-                    progress=100,
-                    message="Served from the result cache.",
-                    started_at=now,
-                    completed_at=now,
-                )
-        except IntegrityError:
-            # A concurrent submit with the same Idempotency-Key recorded it first: replay it.
-            winner = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
-            if winner is None:
-                raise
-            return _replay(winner, fingerprint)
-        job_state.mirror_job(job, newest=True)
-        return Submission(job=job, cached_data=cached)
+        return _served_from_cache(fields, cached, fingerprint)
+
+    # Read before the insert, not left to its unique index: a twin that is finishing right
+    # now is still joined (this read's snapshot has it running), where the index would let
+    # the insert through as soon as the twin's SUCCESS commits, and queue the work again.
+    active = job_rows.active_for(owner.pk, cache_key)
+    if active is not None:
+        return Submission(job=active, deduplicated=True)
 
     job = Job(**fields, message=queued_message(spec))
     # Twice at most: the job that kept this one out may end before it is read.
     for _attempt in range(2):
-        try:
-            inserted = job_insert_within_limits(job, spec=spec)
-        except (TooManyActiveJobs, ExportStorageFull):
-            # Joining the owner's identical queued or running job adds nothing to run or store.
-            active = job_rows.active_for(owner.pk, cache_key)
-            if active is None:
-                raise
-            return Submission(job=active, deduplicated=True)
-        if inserted:
+        if job_insert_within_limits(job, spec=spec):
             # Enqueue only once the row is committed (at once, unless the caller holds a
             # transaction), or a fast worker could miss it.
             transaction.on_commit(lambda: _announce_new(job))
             return Submission(job=job)
-        # An identical job (or one with the same key) holds a unique constraint: join it.
+        # An identical submit (or one with the same key) won the race for a unique
+        # constraint: join it.
         held = Q(cache_key=cache_key, state__in=ACTIVE_STATES)
         if idempotency_key:
             held |= Q(idempotency_key=idempotency_key)
@@ -139,7 +108,48 @@ def job_submit(
             return _replay(holder, fingerprint)
         if holder is not None:
             return Submission(job=holder, deduplicated=True)
+        # It ended between the insert and the read, and so has most likely cached this answer.
+        cached = result_cache.result_get(cache_key)
+        if cached is not None:
+            return _served_from_cache(fields, cached, fingerprint)
     raise IntegrityError(f"job {job.id} was kept out by a unique constraint whose holder kept ending")
+
+
+def _served_from_cache(fields: dict[str, Any], cached: Any, fingerprint: str) -> Submission:
+    """A submit answered by the result cache, with the job record that lets its owner read
+    the answer by cache key later."""
+    owner, cache_key, idempotency_key = fields["owner"], fields["cache_key"], fields["idempotency_key"]
+    # Paging back to a page already seen should not add a job each time: reuse the caller's
+    # finished job for this answer. A record is needed only when they have none (an answer
+    # warmed by beat or computed for someone else).
+    # With an Idempotency-Key the answer needs a job carrying that key, so replays find it.
+    if not idempotency_key:
+        earlier = (
+            Job.objects.filter(owner=owner, cache_key=cache_key, state=JobState.SUCCESS)
+            .order_by("-created_at")
+            .first()
+        )
+        if earlier is not None:
+            return Submission(job=earlier, cached_data=cached)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(
+                **fields,
+                state=JobState.SUCCESS,
+                progress=100,
+                message="Served from the result cache.",
+                started_at=now,
+                completed_at=now,
+            )
+    except IntegrityError:
+        # A concurrent submit with the same Idempotency-Key recorded it first: replay it.
+        winner = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if winner is None:
+            raise
+        return _replay(winner, fingerprint)
+    job_state.mirror_job(job, newest=True)
+    return Submission(job=job, cached_data=cached)
 
 
 def any_one(queryset: QuerySet[Job]) -> Job | None:
