@@ -27,12 +27,12 @@ def percent_done(done: int, total: int) -> int:
     return max(0, min(99, done * 100 // total))
 
 
-def refused_while_reading(exc: OperationalError) -> bool:
-    """SQLite (write-ahead log) refused a write on a connection that is still reading (an
-    export streaming its rows). Such a connection cannot write once another process has
-    committed since its read began (SQLITE_BUSY_SNAPSHOT), and while another process holds
-    the write lock SQLite answers busy at once rather than wait (SQLITE_BUSY), since waiting
-    could deadlock. Either way the write has to wait for the read to end."""
+def _sqlite_busy(exc: OperationalError) -> bool:
+    """SQLite (write-ahead log) refused the write. A connection that is still reading (an
+    export streaming its rows) cannot write once another process has committed since its
+    read began (SQLITE_BUSY_SNAPSHOT), and while another holds the write lock it is told
+    busy at once rather than wait, since waiting could deadlock (SQLITE_BUSY; also what
+    any connection gets once the busy timeout runs out)."""
     return getattr(exc.__cause__, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT")
 
 
@@ -59,9 +59,9 @@ class ProgressReporter:
                 self.job.id, states=RUNNING_STATES, changes=changes, progress_below=percent
             )
         except OperationalError as exc:
-            if not refused_while_reading(exc):
+            if not _sqlite_busy(exc):
                 raise
-            return  # skipped, not failed: the job's next writes come once its read is over
+            return  # skipped, not failed: progress can wait; the job's last writes follow its read
         if updated is None:
             if job_revoked(self.job.id):
                 raise JobCancelled(str(self.job.id))

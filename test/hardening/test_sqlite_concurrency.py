@@ -119,11 +119,14 @@ rows = Contract.objects.values_list("id").iterator(chunk_size=1)
 next(rows)
 holding, release = threading.Event(), threading.Event()
 def hold_the_write_lock():
-    with transaction.atomic():  # BEGIN IMMEDIATE
-        Organization.objects.create(name="Held")
-        holding.set()
-        release.wait(30)
-holder = threading.Thread(target=lambda: write_elsewhere(hold_the_write_lock))
+    try:
+        with transaction.atomic():  # BEGIN IMMEDIATE
+            Organization.objects.create(name="Held")
+            holding.set()
+            release.wait(30)
+    finally:
+        connection.close()
+holder = threading.Thread(target=hold_the_write_lock)
 holder.start()
 assert holding.wait(30)
 started = time.monotonic()
