@@ -3,7 +3,9 @@
 A job calls its reporter with (done, total, message) as often as it likes; the reporter
 writes and publishes only when the percentage grows and at most every
 ``JOB_PROGRESS_MIN_INTERVAL`` seconds, so a fast job cannot flood Redis or the channel
-layer. 100 % is reserved for success, which the job service reports itself.
+layer. The STARTED update that the claim sent counts as the first of them: a job done
+within the interval goes from STARTED to SUCCESS with no progress write in between.
+100 % is reserved for success, which the job service reports itself.
 """
 
 from __future__ import annotations
@@ -38,10 +40,11 @@ def _sqlite_busy(exc: OperationalError) -> bool:
 
 class ProgressReporter:
     def __init__(self, job: Job, *, min_interval: float | None = None) -> None:
+        """Made right after the claim announced the job as started."""
         self.job = job
         self.min_interval = settings.JOB_PROGRESS_MIN_INTERVAL if min_interval is None else min_interval
         self._sent_percent = job.progress
-        self._sent_at = 0.0
+        self._sent_at = time.monotonic()
 
     def __call__(self, done: int, total: int, message: str = "") -> None:
         percent = percent_done(done, total)

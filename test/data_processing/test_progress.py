@@ -28,18 +28,22 @@ def stored(job: Job) -> tuple[str, int, str]:
 
 
 @pytest.mark.django_db
-def test_progress_is_written_at_most_once_per_interval(alice):
+def test_progress_is_written_at_most_once_per_interval_counting_the_start(alice):
     job = claimed_job(alice)
     report = ProgressReporter(job, min_interval=0.2)
 
-    report(10, 100, "Early")
-    report(30, 100, "Too soon after the last")
-    early = stored(job)
+    report(10, 100, "Too soon after the start")
+    at_start = stored(job)
     time.sleep(0.25)
-    report(40, 100, "Counting")
+    report(30, 100, "Counting")
+    report(40, 100, "Too soon after the last")
+    counting = stored(job)
+    time.sleep(0.25)
+    report(50, 100, "Halfway")
 
-    assert early == (JobState.PROGRESS, 10, "Early")
-    assert stored(job) == (JobState.PROGRESS, 40, "Counting")
+    assert at_start == (JobState.STARTED, 0, "Started.")
+    assert counting == (JobState.PROGRESS, 30, "Counting")
+    assert stored(job) == (JobState.PROGRESS, 50, "Halfway")
 
 
 @pytest.mark.django_db
