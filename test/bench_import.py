@@ -11,9 +11,9 @@ and p10 (the slow tail of rows per second).
 
 Without --csv it writes a real-format export (the 46-column header of the newer generation,
 dd/mm/yyyy dates, NULL for missing cells, some unawarded and broken rows) from the
-generator's distributions, and deletes it afterwards.
+generator's distributions, and deletes it afterwards. The database (`DATABASE_URL`, by
+default `bench_importer` on the local server) is created when it does not exist.
 
-    createdb -h 127.0.0.1 -U postgres bench_importer
     .venv/bin/python test/bench_import.py --rows 1000000 [--csv FILE] [--batch-size N]
         [--trigram-index=inline]
 """
@@ -47,7 +47,19 @@ else:
     os.environ["IMPORT_TRIGRAM_INDEX"] = "inline"
 
 import django  # noqa: E402
+import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
 
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's database when it does not exist yet (on the same server)."""
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+ensure_database(os.environ["DATABASE_URL"])
 django.setup()
 
 import numpy as np  # noqa: E402
