@@ -2,8 +2,8 @@
 """The job API's hot path beside Django's own floor, and a job's overhead beside raw Celery.
 
 Not a test: a benchmark that prints figures, each beside a baseline measured in the same run.
-It starts its own servers on this machine against the ``bench_hotpath`` database (create it
-with ``createdb`` and fill it with ``generate_contracts``) and a Redis database of its own:
+It starts its own servers on this machine against the ``bench_hotpath`` database (created
+and filled with 50,000 generated contracts when it does not hold them) and a Redis of its own:
 
 1. for each server (``uvicorn --workers 2`` as ``make run`` starts it; gunicorn with
    uvicorn workers as docker-compose.backend.yml starts it), ``wrk -t2 -c50`` against:
@@ -464,18 +464,15 @@ def bench_env(database: str, redis_url: str) -> dict[str, str]:
     }
 
 
+HOTPATH_CONTRACTS = 50_000
+
+
 def bench_user_token(env: dict[str, str]) -> str:
-    """Migrate the database and return the API token of the benchmark's user."""
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    return subprocess.run(
-        [*manage, "ensure_demo_user", "--username", "bench", "--password", "bench-password", "--token-only"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    """Create, migrate and fill the database when needed; return the benchmark user's API token."""
+    from bench_chip_endpoints import ensure_database
+
+    ensure_database(env["DATABASE_URL"].rsplit("/", 1)[1], HOTPATH_CONTRACTS, env)
+    return env["BENCH_TOKEN"]
 
 
 def run(args: argparse.Namespace) -> None:

@@ -11,8 +11,9 @@ and everything they call (PostgreSQL's and Redis's own work is theirs, not count
 floor's count over a target's is the throughput that target can reach beside the floor when
 the web process is what is busy, which is what the wrk ratios come to on this machine.
 
-Needs Debian's `valgrind` and the `bench_hotpath` database (`createdb bench_hotpath`, then
-`generate_contracts --count 50000`); starts a private redis-server. About two minutes a target.
+Needs Debian's `valgrind`; uses the `bench_hotpath` database as `bench_job_api.py` does
+(created and filled when it does not hold its 50,000 contracts); starts a private
+redis-server. About two minutes a target.
 
     .venv/bin/python test/bench_request_cost.py [--targets floor,status-running,submit]
 """
