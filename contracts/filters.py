@@ -1,10 +1,11 @@
 """The chip filters: one immutable value, its canonical form, and the queryset it selects.
 
-Semantics: values inside one list are OR'ed, lists are AND'ed; names match
-case-insensitively; every keyword must occur in the award title or the notice title; an area
-chip also finds the contracts whose delivery list ("Abra, Aklan, Metro Manila") names that
-area as one of its comma-separated entries. The columnar engine (`contracts.columnar`)
-applies the very same rules, with the helpers below, so both give one set of answers.
+Semantics: values inside one list are OR'ed, lists are AND'ed; names (and the procuring
+entity's region and province) match whole and case-insensitively; every keyword must occur
+in the award title or the notice title; an area chip also finds the contracts whose
+delivery list ("Abra, Aklan, Metro Manila") names that area as one of its comma-separated
+entries. The columnar engine (`contracts.columnar`) applies the very same rules, with the
+helpers below, so both give one set of answers.
 """
 
 from __future__ import annotations
@@ -30,12 +31,23 @@ class DateRange:
     end: date
 
 
+# Chips on where the procuring entity is (its own Region and Province columns of the export),
+# by chip name: the contract column each matches, whole and case-insensitively. Never the
+# Area of Delivery, which says where the contract delivers.
+PLACE_CHIPS: dict[str, str] = {
+    "organization_regions": "organization_region",
+    "organization_provinces": "organization_province",
+}
+
+
 @dataclass(frozen=True)
 class ContractFilters:
     contractors: tuple[str, ...] = ()
     areas: tuple[str, ...] = ()
     organizations: tuple[str, ...] = ()
     business_categories: tuple[str, ...] = ()
+    organization_regions: tuple[str, ...] = ()
+    organization_provinces: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     time_ranges: tuple[DateRange, ...] = ()
     min_amount: Decimal | None = None
@@ -49,6 +61,8 @@ class ContractFilters:
 
         return {
             **{entity.chip: names(getattr(self, entity.chip)) for entity in ENTITIES},
+            # Only when chosen: filters without them keep the form (and cache keys) they had.
+            **{chip: names(getattr(self, chip)) for chip in PLACE_CHIPS if getattr(self, chip)},
             "keywords": names(self.keywords),
             "time_ranges": sorted({(r.start.isoformat(), r.end.isoformat()) for r in self.time_ranges}),
             "min_amount": None if self.min_amount is None else str(self.min_amount.normalize()),
@@ -121,6 +135,12 @@ def filter_contracts(
                 .values("id")
             )
             qs = qs.filter(**{f"{entity.column}__in": ids})
+    for chip, column in PLACE_CHIPS.items():
+        values = getattr(filters, chip)
+        if values:
+            qs = qs.annotate(**{f"u_{column}": Upper(column)}).filter(
+                **{f"u_{column}__in": [normalized_name(v) for v in values]}
+            )
     terms = filters.keyword_terms()
     if terms:
         # UPPER(col) LIKE '%KW%', the form a trigram index on UPPER(col) serves. Only the award

@@ -18,7 +18,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .entities import ENTITIES
-from .filters import ContractFilters, DateRange
+from .filters import PLACE_CHIPS, ContractFilters, DateRange
 from .selectors import CONTRACT_ORDERINGS, ENTITY_ORDERINGS, ENTITY_TYPES, OPTION_FIELDS
 
 MAX_LIST_ITEMS = 50
@@ -266,7 +266,11 @@ class ValueRangeSerializer(StrictSerializer):
 _EntityChipsSerializer = serializers.SerializerMetaclass(
     "_EntityChipsSerializer",
     (StrictSerializer,),
-    {"__module__": __name__, **{entity.chip: _names_field() for entity in ENTITIES}},
+    {
+        "__module__": __name__,
+        **{entity.chip: _names_field() for entity in ENTITIES},
+        **{chip: _names_field() for chip in PLACE_CHIPS},
+    },
 )
 
 
@@ -293,6 +297,7 @@ class FiltersSerializer(_EntityChipsSerializer):
     def to_representation(self, instance: ContractFilters) -> dict[str, Any]:
         return {
             **{entity.chip: list(getattr(instance, entity.chip)) for entity in ENTITIES},
+            **{chip: list(getattr(instance, chip)) for chip in PLACE_CHIPS},
             "keywords": list(instance.keywords),
             "time_ranges": [TimeRangeField().to_representation(r) for r in instance.time_ranges],
             "value_range": {

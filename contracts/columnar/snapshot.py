@@ -61,7 +61,7 @@ T = TypeVar("T")
 SUFFIX = ".duckdb"
 # The layout of a snapshot file; raised when the tables below change, so that code reading a
 # new layout never opens an old file (it builds its own, next to the old one's readers).
-LAYOUT = 2
+LAYOUT = 3
 _CONTRACT_COLUMNS = {
     "id": "BIGINT",
     "reference_id": "VARCHAR",
@@ -76,6 +76,12 @@ _CONTRACT_COLUMNS = {
     "procurement_mode": "VARCHAR",
     "classification": "VARCHAR",
     "approved_budget": "DECIMAL(18,2)",
+    "organization_region": "VARCHAR",
+    "organization_province": "VARCHAR",
+    # The procuring entity's region and province as the database upper-cases them (annotated
+    # in `_dump`), so a place chip matches what it matches on the database, letter for letter.
+    "u_organization_region": "VARCHAR",
+    "u_organization_province": "VARCHAR",
 }
 # Text columns are NOT NULL in the database; CSV cannot tell '' from NULL, so both become ''.
 # Amounts become exact integer centavos; titles get an upper-case copy for keyword scans.
@@ -88,7 +94,11 @@ _CONTRACT_SELECT = """
     CAST(year(award_date) * 12 + month(award_date) - 1 AS INTEGER) AS mon,
     coalesce(procurement_mode, '') AS procurement_mode,
     coalesce(classification, '') AS classification,
-    CAST(approved_budget * 100 AS BIGINT) AS budget_cents
+    CAST(approved_budget * 100 AS BIGINT) AS budget_cents,
+    coalesce(organization_region, '') AS organization_region,
+    coalesce(organization_province, '') AS organization_province,
+    coalesce(u_organization_region, '') AS u_organization_region,
+    coalesce(u_organization_province, '') AS u_organization_province
 """
 _ENTITY_COLUMNS = {"id": "BIGINT", "name": "VARCHAR", "uname": "VARCHAR"}
 _AREA_ENTRY_COLUMNS = {"area_id": "BIGINT", "entry": "VARCHAR"}
@@ -302,7 +312,14 @@ def _dump(tmp: Path, directory: Path) -> tuple[str, int | None, Path] | None:
         target = directory / f"{key}{SUFFIX}"
         if target.exists():
             return key, None, target
-        contracts = Contract.objects.order_by().values_list(*_CONTRACT_COLUMNS)
+        contracts = (
+            Contract.objects.order_by()
+            .annotate(
+                u_organization_region=Upper("organization_region"),
+                u_organization_province=Upper("organization_province"),
+            )
+            .values_list(*_CONTRACT_COLUMNS)
+        )
         rows = _write_csv(contracts, tmp / "contracts.csv")
         for entity in ENTITIES:
             names = entity.model.objects.order_by().annotate(uname=Upper("name"))

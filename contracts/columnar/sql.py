@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 
 from ..entities import ENTITIES, Entity
-from ..filters import ContractFilters, normalized_name
+from ..filters import PLACE_CHIPS, ContractFilters, normalized_name
 from .serving import memoized, recall, remember
 
 # What analytics group on: ids, amount in centavos, date and month number (year * 12 + month - 1).
@@ -53,6 +53,12 @@ def matching_contracts(
                 f"SEMI JOIN (SELECT unnest([{', '.join(map(str, ids))}]) AS id) AS {alias} "
                 f"ON contracts.{entity.column} = {alias}.id"
             )
+    for chip, column in PLACE_CHIPS.items():
+        values = getattr(filters, chip)
+        if values:
+            # The snapshot keeps the database's own UPPER of the column (see snapshot.py).
+            clauses.append(f"list_contains(?, u_{column})")
+            params.append(sorted({normalized_name(v) for v in values}))
     for term in filters.keyword_terms():
         clauses.append("(contains(utitle, ?) OR contains(unotice, ?))")
         params += [term, term]

@@ -1,19 +1,26 @@
-"""Chip autocomplete: entity names containing what the user typed, prefix matches first."""
+"""Chip autocomplete: entity names (or the procuring entities' regions and provinces)
+containing what the user typed, prefix matches first."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, IntegerField, Value, When
-from django.db.models.functions import Upper
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Min, Value, When
+from django.db.models.functions import Collate, Upper
 
+from ..columnar import columnar_or_database
 from ..entities import BY_CHIP
 from ..exceptions import InvalidQueryError
+from ..filters import PLACE_CHIPS
+from ..models import Contract
 
-OPTION_FIELDS: tuple[str, ...] = tuple(BY_CHIP)
+OPTION_FIELDS: tuple[str, ...] = (*BY_CHIP, *PLACE_CHIPS)
 
 
 def filter_options(*, field: str, q: str = "", limit: int = 20) -> dict[str, Any]:
+    if field in PLACE_CHIPS:
+        return {"field": field, "results": [{"name": name} for name in _places(PLACE_CHIPS[field], q, limit)]}
     entity = BY_CHIP.get(field)
     if entity is None:
         raise InvalidQueryError(
@@ -36,3 +43,41 @@ def filter_options(*, field: str, q: str = "", limit: int = 20) -> dict[str, Any
         "field": field,
         "results": [{"name": name} for name in names.values_list("name", flat=True)[:limit]],
     }
+
+
+def _places(column: str, q: str, limit: int) -> list[str]:
+    """The distinct values of a place column containing ``q`` (as the chips match it), prefix
+    matches first. They live only on the contracts: the snapshot answers when there is one (a
+    scan of one column), else the database (a scan of the table)."""
+    term = " ".join(q.split()).upper()
+
+    def columnar(cursor: Any) -> list[str]:
+        rows = cursor.execute(
+            f"SELECT min({column}) AS name, u_{column} AS uname, NOT starts_with(u_{column}, ?) AS rank "
+            f"FROM contracts WHERE u_{column} <> '' AND contains(u_{column}, ?) "
+            "GROUP BY uname ORDER BY rank, uname LIMIT ?",
+            [term, term, limit],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def database() -> list[str]:
+        # Code-point order, as in the snapshot, whatever the database's collation.
+        def in_code_points(expression: Any) -> Any:
+            return Collate(expression, "C") if connection.vendor == "postgresql" else expression
+
+        values = (
+            Contract.objects.exclude(**{column: ""})
+            .annotate(uname=Upper(column))
+            .filter(uname__contains=term)
+            .values("uname")
+            .annotate(name=Min(in_code_points(F(column))))
+            .annotate(
+                rank=Case(
+                    When(uname__startswith=term, then=Value(0)), default=Value(1), output_field=IntegerField()
+                )
+            )
+            .order_by("rank", in_code_points(F("uname")))
+        )
+        return [row["name"] for row in values[:limit]]
+
+    return columnar_or_database(columnar, database)

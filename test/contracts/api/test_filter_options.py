@@ -69,3 +69,24 @@ def test_it_serves_each_field(alice_client, names, field, expected):
 def test_it_answers_the_documented_shape(alice_client, names):
     response = alice_client.get(URL, {"field": "areas", "q": "side"})
     assert response.json() == {"field": "areas", "results": [{"name": "Roadside Province"}]}
+
+
+def test_it_serves_procuring_entity_regions_and_provinces_from_the_contracts(alice_client, make_contract):
+    make_contract(organization_region="Region VII", organization_province="Cebu")
+    make_contract(organization_region="region vii", organization_province="Bohol")
+    make_contract(organization_region="", organization_province="")
+    assert options(alice_client, field="organization_regions", q="vii") == ["Region VII"]
+    assert options(alice_client, field="organization_provinces") == ["Bohol", "Cebu"]
+    assert options(alice_client, field="organization_provinces", q="%") == []
+
+
+def test_a_search_filters_on_the_procuring_entitys_region(alice_client, make_contract):
+    make_contract(reference_id="CEBU", organization_region="Region VII", area="Metro Manila")
+    make_contract(reference_id="MANILA", organization_region="NCR", area="Metro Manila")
+    body = {"filters": {"organization_regions": ["region vii"], "areas": ["Metro Manila"]}}
+    response = alice_client.post(reverse("chip-search"), body, format="json")
+    assert response.status_code == 200, response.content
+    assert [row["reference_id"] for row in response.json()["results"]] == ["CEBU"]
+    wrong = alice_client.post(reverse("chip-search"), {"filters": {"organization_regions": "NCR"}}, "json")
+    assert wrong.status_code == 400
+    assert "filters.organization_regions" in wrong.json()["errors"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from contracts.columnar import build_snapshot
 from contracts.filters import ContractFilters, area_entries
 from contracts.models import DatasetVersion
-from contracts.selectors import contract_aggregates, contract_search, entity_table
+from contracts.selectors import contract_aggregates, contract_search, entity_table, filter_options
 
 
 @pytest.fixture(params=["database", "columnar"])
@@ -70,3 +72,43 @@ def test_names_sort_case_insensitively_with_ties_broken_by_id(make_contract, eng
 
     assert names("name") == ["alpha", "ALPHA", "Beta", "sample province", "Zamboanga City"]
     assert names("-name") == ["Zamboanga City", "sample province", "Beta", "alpha", "ALPHA"]
+
+
+def test_place_chips_match_the_procuring_entitys_region_and_province_not_the_delivery_area(
+    make_contract, engine
+):
+    def place(reference: str, region: str, province: str, area: str | None = None) -> None:
+        make_contract(
+            reference_id=reference, organization_region=region, organization_province=province, area=area
+        )
+
+    place("CEBU", "Region VII", "Cebu", area="Leyte")
+    place("BOHOL", "region vii", "Bohol")
+    place("NCR", "NCR", "Metro Manila")
+    place("DELIVERS", "", "", area="Metro Manila")
+    engine()
+    assert references(ContractFilters(organization_regions=("REGION  VII",))) == ["BOHOL", "CEBU"]
+    assert references(ContractFilters(organization_regions=("Region",))) == []  # whole values only
+    assert references(ContractFilters(organization_provinces=("metro manila",))) == ["NCR"]
+    assert references(ContractFilters(areas=("Metro Manila",))) == ["DELIVERS"]
+    both = ContractFilters(organization_regions=("Region VII", "NCR"), organization_provinces=("Cebu",))
+    assert references(both) == ["CEBU"]
+    assert references(ContractFilters(organization_regions=("Region VII",), areas=("Leyte",))) == ["CEBU"]
+
+
+def test_place_options_are_the_distinct_values_prefix_matches_first(make_contract, engine, settings):
+    make_contract(organization_region="Region VII")
+    make_contract(organization_region="region vii")
+    make_contract(organization_region="NCR")
+    make_contract(organization_region="Cordillera Administrative Region (CAR)")
+    make_contract(organization_region="")
+    engine()
+    with CaptureQueriesContext(connection) as queries:
+        everything = filter_options(field="organization_regions")["results"]
+    if settings.COLUMNAR_ENABLED:  # the snapshot answered: the database only gave its version
+        assert len(queries) == 1, [query["sql"] for query in queries]
+    car = "Cordillera Administrative Region (CAR)"
+    assert [row["name"] for row in everything] == [car, "NCR", "Region VII"]
+    typed = filter_options(field="organization_regions", q=" region ", limit=5)["results"]
+    assert [row["name"] for row in typed] == ["Region VII", car]
+    assert filter_options(field="organization_provinces")["results"] == []

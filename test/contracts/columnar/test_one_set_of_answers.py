@@ -13,7 +13,7 @@ import random
 from decimal import Decimal
 from functools import partial
 
-from contracts.filters import ContractFilters, DateRange
+from contracts.filters import PLACE_CHIPS, ContractFilters, DateRange
 from contracts.models import Area, BusinessCategory, Contract, Contractor, Organization
 from contracts.selectors import (
     CONTRACT_ORDERINGS,
@@ -40,6 +40,14 @@ def filter_sets(names: dict[str, str]) -> dict[str, ContractFilters]:
         "area named inside delivery lists": ContractFilters(areas=("samar",)),
         "areas, one a whole list": ContractFilters(areas=("Abra", "Abra, Agusan Del Norte, Aklan")),
         "unknown area": ContractFilters(areas=("Atlantis",)),
+        "procuring entity region, in any case": ContractFilters(organization_regions=("REGION  VII",)),
+        "procuring entity province named like an area": ContractFilters(
+            organization_provinces=("metro manila",), areas=("Metro Manila",)
+        ),
+        "regions and a province": ContractFilters(
+            organization_regions=("NCR", "xi"), organization_provinces=("Davao", "Atlantis")
+        ),
+        "unknown region": ContractFilters(organization_regions=("Atlantis",)),
         "organization": ContractFilters(organizations=(names["organization"],)),
         "category": ContractFilters(business_categories=(names["category"],)),
         "keyword": ContractFilters(keywords=("road",)),
@@ -125,6 +133,9 @@ def random_filters(rng: random.Random, names: dict[str, list[str]], words: list[
         chips["organizations"] = some(names["organizations"], 2)
     if rng.random() < 0.3:
         chips["business_categories"] = some(names["business_categories"], 2)
+    for chip in PLACE_CHIPS:
+        if rng.random() < 0.15:
+            chips[chip] = tuple(rng.choice([name, name.lower()]) for name in some(names[chip], 2))
     if rng.random() < 0.4:
         word = rng.choice(words)
         start = rng.randint(0, max(0, len(word) - 3))
@@ -151,6 +162,10 @@ def test_random_chip_combinations_are_identical(generated, both_engines):
         "areas": list(Area.objects.values_list("name", flat=True)),
         "organizations": list(Organization.objects.values_list("name", flat=True)),
         "business_categories": list(BusinessCategory.objects.values_list("name", flat=True)),
+        **{
+            chip: [*Contract.objects.exclude(**{column: ""}).values_list(column, flat=True).distinct(), "?"]
+            for chip, column in PLACE_CHIPS.items()
+        },
     }
     titles = Contract.objects.order_by("id").values_list("title", "notice_title")[:500]
     words = [word for pair in titles for word in " ".join(pair).split() if len(word) > 2]
