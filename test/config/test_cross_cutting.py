@@ -87,3 +87,17 @@ def test_equivalent_requests_share_a_cache_key_and_a_new_dataset_version_does_no
     assert key(one) != key(other)
     assert key(one) != key(one, version=2)
     assert key(one).startswith("search:") and len(key(one)) == len("search:") + 32
+    region = ContractFilters(areas=("Cebu",), organization_regions=("Region VII",))
+    assert key(region) == key(ContractFilters(areas=("cebu",), organization_regions=(" region  vii",)))
+    assert key(region) != key(ContractFilters(areas=("Cebu",), organization_provinces=("Region VII",)))
+    assert key(region) != key(ContractFilters(areas=("Cebu",)))
+
+
+def test_filters_without_place_chips_keep_their_canonical_form():
+    """Cache keys and saved searches made before the place chips existed still match."""
+    assert set(ContractFilters(areas=("Cebu",)).canonical()) == {
+        "contractors", "areas", "organizations", "business_categories",
+        "keywords", "time_ranges", "min_amount", "max_amount",
+    }  # fmt: skip
+    chosen = ContractFilters(organization_provinces=("cebu ",)).canonical()
+    assert chosen["organization_provinces"] == ["CEBU"]
