@@ -10,6 +10,7 @@ import pytest
 from dashboard_page import add_chip_with_keyboard, assert_no_page_errors, log_in, open_tab, panel
 from job_helpers import wait_for_blocked_worker, wait_for_state
 
+from contracts.models import Contract
 from data_processing import services
 from data_processing.models import Job, JobState
 
@@ -150,6 +151,21 @@ def test_time_ranges_and_keywords_narrow_the_search(page, alice, dataset, shot):
     expect(results.get_by_role("status")).to_have_text("Search complete: 20 contracts.")
     expect(results.locator("table[data-results=search] tbody tr").first).to_contain_text("road")
     shot(page, "search-time-ranges-and-keyword")
+    assert_no_page_errors(page)
+
+
+def test_a_procuring_entity_region_is_offered_and_narrows_the_search(page, alice, dataset, shot):
+    visayas = "Region VII - Central Visayas"
+    ids = list(Contract.objects.order_by("id").values_list("id", flat=True))
+    Contract.objects.filter(id__in=ids[::4]).update(organization_region=visayas, organization_province="Cebu")
+    log_in(page)
+
+    add_chip_with_keyboard(page, "Procuring entity regions", "vii", visayas)
+    page.get_by_role("button", name="Search", exact=True).click()
+
+    results = panel(page, "Search results")
+    expect(results.get_by_role("status")).to_have_text(f"Search complete: {dataset // 4} contracts.")
+    shot(page, "search-procuring-entity-region")
     assert_no_page_errors(page)
 
 
