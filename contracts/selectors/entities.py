@@ -14,16 +14,15 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
-from django.db import connection
 from django.db.models import Avg, Count, F, Max, Min, Sum
-from django.db.models.functions import Collate, Upper
+from django.db.models.functions import Upper
 
 from ..columnar import columnar_or_database
 from ..columnar.sql import entity_names, matching_statement
 from ..entities import BY_KEY, Entity
 from ..exceptions import InvalidQueryError
 from ..filters import ContractFilters, filter_contracts
-from .formatting import iso, money, order_by_clause, pagination
+from .formatting import in_code_points, iso, money, order_by_clause, pagination
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -175,12 +174,7 @@ def _rows_from_database(wanted: _Wanted, report: ProgressCallback) -> Page:
 
     rows: list[dict[str, Any]] = []
     if wanted.offset < total_count:
-        if wanted.field == "name":
-            sort = Upper(f"{entity.key}__name")
-            if connection.vendor == "postgresql":
-                sort = Collate(sort, "C")  # code-point order whatever the database's collation
-        else:
-            sort = F(wanted.field)
+        sort = in_code_points(Upper(f"{entity.key}__name")) if wanted.field == "name" else F(wanted.field)
         primary = sort.desc(nulls_last=True) if wanted.descending else sort.asc(nulls_last=True)
         rows = list(groups.order_by(primary, key)[wanted.offset : wanted.offset + wanted.page_size])
     report(2, steps, "Fetched the page")

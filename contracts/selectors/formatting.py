@@ -8,6 +8,10 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db import connection
+from django.db.models import Expression
+from django.db.models.functions import Collate
+
 from ..exceptions import InvalidQueryError
 
 CENT = Decimal("0.01")
@@ -47,3 +51,9 @@ def order_by_clause(ordering: str, allowed: tuple[str, ...]) -> tuple[str, bool]
             errors={"ordering": [f"Must be one of {', '.join(allowed)}, optionally prefixed with '-'."]},
         )
     return field, descending
+
+
+def in_code_points(expression: Expression) -> Expression:
+    """``expression`` compared by code point whatever the database's collation, as the
+    columnar engine compares text, so both order names alike."""
+    return Collate(expression, "C") if connection.vendor == "postgresql" else expression

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from django.db.models import Case, F, IntegerField, Min, Value, When
-from django.db.models.functions import Collate, Upper
+from django.db.models.functions import Upper
 
 from ..columnar import columnar_or_database
 from ..entities import BY_CHIP
 from ..exceptions import InvalidQueryError
 from ..filters import PLACE_CHIPS
 from ..models import Contract
+from .formatting import in_code_points
 
 OPTION_FIELDS: tuple[str, ...] = (*BY_CHIP, *PLACE_CHIPS)
 
@@ -61,10 +61,6 @@ def _places(column: str, q: str, limit: int) -> list[str]:
         return [row[0] for row in rows]
 
     def database() -> list[str]:
-        # Code-point order, as in the snapshot, whatever the database's collation.
-        def in_code_points(expression: Any) -> Any:
-            return Collate(expression, "C") if connection.vendor == "postgresql" else expression
-
         values = (
             Contract.objects.exclude(**{column: ""})
             .annotate(uname=Upper(column))
