@@ -23,6 +23,7 @@ from django.db.models import Count, F, Max, Sum
 from contracts.filters import ContractFilters, filter_contracts
 from contracts.models import Contract
 from data_processing import events, metrics
+from data_processing.job_rows import lock_owner
 from data_processing.registry import job_kind
 from data_processing.services import job_submit
 
@@ -39,6 +40,9 @@ EDITABLE_FIELDS = ("name", "kind", "request", "every_seconds", "crontab", "run_a
 @transaction.atomic
 def saved_search_create(*, owner: AbstractBaseUser, **fields: Any) -> SavedSearch:
     """Save a validated request under a name, with its schedule (fields: EDITABLE_FIELDS)."""
+    # One user's saves are checked one after another, or concurrent ones would all pass the
+    # count and the name check before any of them inserted.
+    lock_owner(owner.pk)
     if SavedSearch.objects.filter(owner=owner).count() >= settings.SAVED_SEARCH_MAX_PER_USER:
         raise SavedSearchLimitReached(
             f"You have {settings.SAVED_SEARCH_MAX_PER_USER} saved searches, the most allowed; "
@@ -54,6 +58,7 @@ def saved_search_create(*, owner: AbstractBaseUser, **fields: Any) -> SavedSearc
 def saved_search_update(*, saved_search: SavedSearch, **changes: Any) -> SavedSearch:
     """Change some of EDITABLE_FIELDS; an interval replaces a crontab and the other way round."""
     if "name" in changes and changes["name"] != saved_search.name:
+        lock_owner(saved_search.owner_id)
         _check_name_free(owner=saved_search.owner, name=changes["name"])
     if changes.get("every_seconds"):
         changes["crontab"] = ""

@@ -1,5 +1,5 @@
 """Every resource a user can consume is bounded: throttles that hold under concurrency,
-active jobs, stored export bytes, query time, and password strength."""
+active jobs, saved searches, stored export bytes, query time, and password strength."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from config.throttling import AtomicRateThrottle
 from data_processing.exports import export_directory
 from data_processing.models import ACTIVE_STATES, Job, JobState
 from data_processing.tasks import _limit_statements_to
+from saved_searches.models import SavedSearch
 
 TASKS = "/api/v1/data-processing/tasks"
 CHIP_SEARCH = "/api/v1/contracts/chip-search/"
@@ -85,6 +86,32 @@ def test_the_active_job_limit_holds_under_concurrency(asgi_server_factory, alice
     print(f"\n60 distinct submits at concurrency 30 against 5 active jobs: {dict(statuses)}")
     assert statuses == {202: 5, 429: 55}
     assert active == 5
+
+
+@pytest.mark.integration
+def test_the_saved_search_limit_and_unique_names_hold_under_concurrency(asgi_server_factory, alice, live_db):
+    """One user's concurrent saves are checked one after another (under their row lock): a
+    burst keeps exactly the limit's worth, and a name taken meanwhile is a 409, never a 500."""
+    # Two server processes, as make run and compose serve: one process runs a user's
+    # synchronous views one after another on its one thread, two run them side by side.
+    env = {"SAVED_SEARCH_MAX_PER_USER": "4"}
+    servers = [asgi_server_factory(f"asgi-saved-limit-{n}", extra_env=env) for n in range(2)]
+    headers = {"Authorization": f"Bearer {alice.auth_token.key}"}
+
+    def save(numbered_name: tuple[int, str]) -> tuple[int, str]:
+        n, name = numbered_name
+        body = {"name": name, "kind": "search", "request": {"filters": {"keywords": ["road"]}}}
+        url = f"http://{servers[n % 2]}/api/v1/saved-searches/"
+        response = httpx.post(url, json=body, headers=headers, timeout=60)
+        return response.status_code, response.json().get("code", "")
+
+    with ThreadPoolExecutor(20) as pool:
+        same_name = collections.Counter(pool.map(save, enumerate(["Roads"] * 20)))
+        distinct = collections.Counter(pool.map(save, enumerate(f"Roads {n}" for n in range(30))))
+    print(f"\n20 saves of one name: {dict(same_name)}; 30 distinct names against 4: {dict(distinct)}")
+    assert same_name == {(201, ""): 1, (409, "saved_search_name_taken"): 19}
+    assert distinct == {(201, ""): 3, (409, "saved_search_limit"): 27}
+    assert SavedSearch.objects.filter(owner=alice).count() == 4
 
 
 def test_the_synchronous_chip_endpoints_are_throttled_per_user(alice_client, bob_client, rates):
