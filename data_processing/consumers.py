@@ -10,14 +10,20 @@ from tasks/result/.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
+from config.errors import ApplicationError, error_body
+
+from . import socket_limits
 from .events import ANSWER_FIELD, job_event, user_group
+from .exceptions import TooManySockets
 from .models import Job
 from .ws_auth import TOKEN_SUBPROTOCOL
 
@@ -25,19 +31,23 @@ logger = logging.getLogger(__name__)
 
 # Our messages are a few dozen bytes; a client sending more is confused or hostile.
 MAX_FRAME_CHARS = 4096
+# The ASGI extension that lets an application refuse a handshake with a response of its own.
+_DENIAL_RESPONSE = "websocket.http.response"
 
 
 class JobStatusConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
+    counted_for: int | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # However the socket ends (a close frame, a dropped connection, a server shutdown, a
-        # bug in a handler), the user's group is left: a stale member would be sent every
-        # update of that user's jobs for as long as the channel layer remembers it.
+        # bug in a handler), the user's group is left and the socket's place given back: a
+        # stale member would be sent every update of that user's jobs for as long as the
+        # channel layer remembers it, and a place never given back would lock the user out.
         try:
             await super().__call__(scope, receive, send)
         finally:
-            await self._leave_group()
+            await self._let_go()
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -46,16 +56,43 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
             # never reach the client, so none is given.
             await self.close()
             return
+        if not socket_limits.claim(user.pk):
+            limit = settings.WEBSOCKET_MAX_PER_USER
+            await self.refuse(
+                TooManySockets(
+                    f"You already have {limit} status websockets open here, the most allowed "
+                    "(WEBSOCKET_MAX_PER_USER). Close one: a single socket receives every "
+                    "update of all your jobs."
+                )
+            )
+            return
+        self.counted_for = user.pk
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         # A client that sent its token as a subprotocol must get that subprotocol back.
         offered = self.scope.get("subprotocols") or []
         await self.accept(subprotocol=TOKEN_SUBPROTOCOL if TOKEN_SUBPROTOCOL in offered else None)
 
-    async def disconnect(self, code: int) -> None:
-        await self._leave_group()
+    async def refuse(self, error: ApplicationError) -> None:
+        """Refuse the handshake with the error's status and body in the one error shape, where
+        the server offers the denial response extension (uvicorn does); elsewhere a plain 403."""
+        if _DENIAL_RESPONSE not in (self.scope.get("extensions") or {}):
+            await self.close()
+            return
+        body = json.dumps(error_body(error.code, error.message)).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await self.base_send(
+            {"type": "websocket.http.response.start", "status": error.status_code, "headers": headers}
+        )
+        await self.base_send({"type": "websocket.http.response.body", "body": body})
 
-    async def _leave_group(self) -> None:
+    async def disconnect(self, code: int) -> None:
+        await self._let_go()
+
+    async def _let_go(self) -> None:
+        user_id, self.counted_for = self.counted_for, None
+        if user_id is not None:
+            socket_limits.release(user_id)
         group, self.group = self.group, None
         if group is not None:
             await self.channel_layer.group_discard(group, self.channel_name)

@@ -75,3 +75,10 @@ class TooManyActiveJobs(ApplicationError):
 class ExportStorageFull(ApplicationError):
     status_code = 409
     code = "export_storage_full"
+
+
+class TooManySockets(ApplicationError):
+    """Refuses a websocket handshake: the user already holds ``WEBSOCKET_MAX_PER_USER``."""
+
+    status_code = 429
+    code = "too_many_sockets"

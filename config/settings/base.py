@@ -303,6 +303,8 @@ JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
 JOB_MAX_ACTIVE_PER_USER = env.int("JOB_MAX_ACTIVE_PER_USER", default=20)
 JOB_MAX_ACTIVE_EXPORTS_PER_USER = env.int("JOB_MAX_ACTIVE_EXPORTS_PER_USER", default=2)
 JOB_EXPORT_MAX_BYTES_PER_USER = env.int("JOB_EXPORT_MAX_BYTES_PER_USER", default=1024**3)
+# Open status websockets one user may hold in each web process (data_processing/socket_limits.py).
+WEBSOCKET_MAX_PER_USER = env.int("WEBSOCKET_MAX_PER_USER", default=10)
 # Polls read a job's state from a Redis mirror (data_processing/job_state.py), never the
 # only copy: a miss reads the row. An active job's entry older than the stale limit is
 # re-read too, in case an update could not reach Redis.

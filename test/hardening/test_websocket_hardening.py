@@ -1,9 +1,10 @@
 """The websocket under hostile use: bad frames, foreign origins, tokens in odd places,
-abrupt ends, and two deployments on one Redis."""
+abrupt ends, more sockets than allowed, and two deployments on one Redis."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from config.logging_filters import redact
+from data_processing import socket_limits
 from data_processing.consumers import JobStatusConsumer
 from data_processing.events import user_group
 
@@ -124,6 +126,75 @@ def test_the_group_is_left_even_when_the_socket_ends_without_a_close(alice):
         return members_while_open, len(layer.groups.get(user_group(alice.pk), {}))
 
     assert async_to_sync(scenario)() == (1, 0)
+    assert socket_limits.open_sockets(alice.pk) == 0
+
+
+def wait_for_place(address: str, token: str, timeout: float = 10):
+    """A socket opened as soon as the server has freed a place for it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return open_socket(address, f"?token={token}")
+        except InvalidStatus:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.mark.integration
+def test_a_user_holds_at_most_so_many_sockets_and_a_closed_one_frees_its_place(
+    asgi_server_factory, alice, bob, live_db
+):
+    address = asgi_server_factory("asgi-two-sockets", extra_env={"WEBSOCKET_MAX_PER_USER": "2"})
+    token = alice.auth_token.key
+    with contextlib.ExitStack() as sockets:
+        first = sockets.enter_context(open_socket(address, f"?token={token}"))
+        second = sockets.enter_context(open_socket(address, f"?token={token}"))
+        assert still_alive(first) and still_alive(second)
+
+        with pytest.raises(InvalidStatus) as refused:
+            open_socket(address, f"?token={token}")
+        response = refused.value.response
+        assert response.status_code == 429
+        assert response.headers["Content-Type"] == "application/json"
+        body = json.loads(response.body)
+        assert body["status"] == "error" and body["code"] == "too_many_sockets"
+        assert "WEBSOCKET_MAX_PER_USER" in body["message"]
+        with open_socket(address, f"?token={bob.auth_token.key}") as other_user:
+            assert still_alive(other_user)
+        assert still_alive(first) and still_alive(second)
+
+        first.close()
+        third = sockets.enter_context(wait_for_place(address, token))
+        assert still_alive(third)
+        # A client that vanishes without a close frame frees its place too.
+        second.socket.close()
+        fourth = sockets.enter_context(wait_for_place(address, token))
+        assert still_alive(fourth)
+
+
+@override_settings(
+    CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
+    WEBSOCKET_MAX_PER_USER=1,
+)
+def test_over_the_limit_a_server_without_denial_responses_refuses_with_a_plain_close(alice):
+    async def scenario() -> tuple[str, str, int]:
+        scope = {"type": "websocket", "path": "/ws/tasks/status/", "user": alice, "subprotocols": []}
+        held = ApplicationCommunicator(JobStatusConsumer.as_asgi(), scope)
+        await held.send_input({"type": "websocket.connect"})
+        accepted = (await held.receive_output(timeout=5))["type"]
+        refused = ApplicationCommunicator(JobStatusConsumer.as_asgi(), scope)
+        await refused.send_input({"type": "websocket.connect"})
+        closed = (await refused.receive_output(timeout=5))["type"]
+        await refused.send_input({"type": "websocket.disconnect", "code": 1006})
+        await refused.wait(timeout=5)
+        still_counted = socket_limits.open_sockets(alice.pk)
+        await held.send_input({"type": "websocket.disconnect", "code": 1000})
+        await held.wait(timeout=5)
+        return accepted, closed, still_counted
+
+    assert async_to_sync(scenario)() == ("websocket.accept", "websocket.close", 1)
+    assert socket_limits.open_sockets(alice.pk) == 0
 
 
 def test_the_channel_prefix_is_set_per_deployment():
