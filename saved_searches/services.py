@@ -2,8 +2,10 @@
 
 A run is an ordinary job of the owner's, submitted through the job service like any other;
 beside it the run records what changed since the previous run (see models.py for why a
-watermark is enough). Runs of one saved search are serialised by a row lock, so a
-scheduled run and an after-import run never both claim the same new contracts.
+watermark is enough). Runs, edits and deletes of one saved search are serialised by its row
+lock, so a scheduled run and an after-import run never both claim the same new contracts,
+and a delete never races a run being recorded. One user's saves and renames are serialised
+by the user's row lock, which holds the per-user limit and unique names under concurrency.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from data_processing.job_rows import lock_owner
 from data_processing.registry import job_kind
 from data_processing.services import job_submit
 
-from .exceptions import SavedSearchLimitReached, SavedSearchNameTaken
+from .exceptions import SavedSearchLimitReached, SavedSearchNameTaken, SavedSearchNotFound
 from .models import RunTrigger, SavedSearch, SavedSearchRun
 from .schedules import periodic_task_sync
 from .selectors import run_event
@@ -57,6 +59,7 @@ def saved_search_create(*, owner: AbstractBaseUser, **fields: Any) -> SavedSearc
 @transaction.atomic
 def saved_search_update(*, saved_search: SavedSearch, **changes: Any) -> SavedSearch:
     """Change some of EDITABLE_FIELDS; an interval replaces a crontab and the other way round."""
+    saved_search = _locked(saved_search)
     if "name" in changes and changes["name"] != saved_search.name:
         lock_owner(saved_search.owner_id)
         _check_name_free(owner=saved_search.owner, name=changes["name"])
@@ -75,7 +78,18 @@ def saved_search_update(*, saved_search: SavedSearch, **changes: Any) -> SavedSe
 def saved_search_delete(*, saved_search: SavedSearch) -> None:
     """Delete the search and its runs (receivers.delete_beat_entry drops its beat entry);
     the jobs it ran stay in My jobs."""
-    saved_search.delete()
+    _locked(saved_search).delete()
+
+
+def _locked(saved_search: SavedSearch) -> SavedSearch:
+    """The search's row as it is now, locked until the transaction ends. Edits, deletes and
+    runs of one search then happen one after another, each seeing what the one before left:
+    two edits cannot both create its beat entry, and a delete cannot miss a run being
+    recorded (whose row would then block it)."""
+    locked = SavedSearch.objects.select_for_update(of=("self",)).filter(id=saved_search.id).first()
+    if locked is None:
+        raise SavedSearchNotFound("No saved search of yours has this id.")
+    return locked
 
 
 def _check_name_free(*, owner: AbstractBaseUser, name: str) -> None:
