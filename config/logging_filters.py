@@ -1,7 +1,7 @@
-"""Keep credentials out of log lines.
+"""What log lines may carry: no credentials, and no tracebacks for a client's mistakes.
 
 Websocket clients that cannot send headers pass ``?token=``, and access logs print the
-full path; this filter masks the value before any handler formats it.
+full path; ``RedactSecretsFilter`` masks the value before any handler formats it.
 """
 
 from __future__ import annotations
@@ -41,4 +41,15 @@ class RedactSecretsFilter(logging.Filter):
             record.msg = redact(record.msg)
         if isinstance(record.args, tuple):
             record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
+        return True
+
+
+class WithoutTracebackFilter(logging.Filter):
+    """Logs the message, not the traceback. For Django's security loggers: a bad Host header
+    or a forged cookie is the client's mistake, its traceback is Django's own, and anyone
+    could fill the log with them. The access log still records each such request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
         return True

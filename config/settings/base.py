@@ -406,13 +406,25 @@ LOGIN_REDIRECT_URL = "/"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "config.logging_filters.RedactSecretsFilter"}},
+    "filters": {
+        "redact_secrets": {"()": "config.logging_filters.RedactSecretsFilter"},
+        "without_traceback": {"()": "config.logging_filters.WithoutTracebackFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
+        "console_one_line": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets", "without_traceback"],
+        },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own handlers (a plain console copy under DEBUG, mail to admins) go: its
+        # records reach the root's handler once, in the same format as everything else.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.security": {"handlers": ["console_one_line"], "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         # The ASGI server's access lines carry query strings (?token=...): same handler, same filter.
         "uvicorn.access": {"handlers": ["console"], "propagate": False},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ from data_processing.models import Job
 from data_processing.registry import job_kind
 from data_processing.services import request_fingerprint
 
+ROOT = Path(__file__).resolve().parents[2]
 TASKS = "/api/v1/data-processing/tasks"
 JSON_ENDPOINTS = [
     f"{TASKS}/search/",
@@ -139,3 +141,19 @@ def test_concurrent_submits_with_one_idempotency_key_for_a_cached_answer_make_on
 
     assert statuses == [200] * 20
     assert Job.objects.filter(owner=alice, idempotency_key="race-1").count() == 1
+
+
+@pytest.mark.integration
+def test_a_forged_host_header_is_a_400_logged_once_without_a_traceback(asgi_server_factory, alice):
+    server = asgi_server_factory("asgi-host-header")
+    log_path = ROOT / "test-artifacts" / "asgi-host-header.log"
+    before = log_path.stat().st_size  # the log is appended to, run after run
+    for host in ("forged-host.example", "forged host"):
+        response = httpx.get(f"http://{server}{TASKS}/", headers={"Host": host}, timeout=30)
+        assert response.status_code == 400
+    with log_path.open(errors="replace") as log_file:
+        log_file.seek(before)
+        log = log_file.read()
+    assert log.count("Invalid HTTP_HOST header: 'forged-host.example'") == 1
+    assert log.count("Invalid HTTP_HOST header: 'forged host'") == 1
+    assert "Traceback" not in log
