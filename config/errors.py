@@ -117,6 +117,21 @@ def _is_statement_timeout(exc: Exception) -> bool:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    response = _rendered(exc, context)
+    if response.status_code >= 400:
+        count_error(response.data["code"])
+    return response
+
+
+def count_error(code: str) -> None:
+    """Count an error answer for /metrics (``philgeps_api_errors_total``)."""
+    # Imported here: the metrics module reads the job models, which load after this module.
+    from data_processing.metrics import api_error
+
+    api_error(code)
+
+
+def _rendered(exc: Exception, context: dict[str, Any]) -> Response:
     # Imported here: rest_framework.views reads the parser setting, whose parser imports this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -172,9 +187,14 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+def _api_error(code: str, message: str, status: int) -> JsonResponse:
+    count_error(code)
+    return JsonResponse(error_body(code, message), status=status)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+        return _api_error("server_error", "Internal server error.", 500)
     return defaults.server_error(request)
 
 
@@ -182,12 +202,12 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         if isinstance(exception, RequestDataTooBig):
             too_large = RequestBodyTooLarge.for_limit(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-            return JsonResponse(error_body(too_large.default_code, str(too_large.detail)), status=413)
-        return JsonResponse(error_body("bad_request", "The request could not be read."), status=400)
+            return _api_error(too_large.default_code, str(too_large.detail), 413)
+        return _api_error("bad_request", "The request could not be read.", 400)
     return defaults.bad_request(request, exception)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
+        return _api_error("not_found", "Not found.", 404)
     return defaults.page_not_found(request, exception)

@@ -19,7 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from config.errors import ApplicationError, error_body
+from config.errors import ApplicationError, count_error, error_body
 
 from . import socket_limits
 from .events import ANSWER_FIELD, job_event, user_group
@@ -76,6 +76,7 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
     async def refuse(self, error: ApplicationError) -> None:
         """Refuse the handshake with the error's status and body in the one error shape, where
         the server offers the denial response extension (uvicorn does); elsewhere a plain 403."""
+        count_error(error.code)
         if _DENIAL_RESPONSE not in (self.scope.get("extensions") or {}):
             await self.close()
             return

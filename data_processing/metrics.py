@@ -1,4 +1,5 @@
-"""Prometheus metrics: what happens to jobs, the result cache and websockets, declared once.
+"""Prometheus metrics: what happens to jobs, the result cache, websockets and error answers,
+declared once.
 
 Events are counted where they happen, in whichever process that is: submits and cache
 look-ups in the web processes, job outcomes in the prefork children of the workers. An
@@ -53,6 +54,10 @@ WEBSOCKET_CONNECTIONS = Gauge(
     "philgeps_websocket_connections", "Open websocket connections.", multiprocess_mode="livesum"
 )
 SAVED_SEARCH_RUNS = Counter("philgeps_saved_search_runs", "Saved-search runs by trigger.", ["trigger"])
+# By the error shape's stable code: the limits users reach (throttled, too_many_active_jobs,
+# too_many_sockets…), the input they get wrong, and the faults (server_error,
+# service_unavailable). The codes are a fixed set, so the labels stay few.
+API_ERRORS = Counter("philgeps_api_errors", "Error answers (4xx and 5xx) by code.", ["code"])
 
 
 def job_finished(job: Job) -> None:
@@ -69,6 +74,10 @@ def job_started(job: Job) -> None:
 
 def cache_lookup(*, hit: bool) -> None:
     CACHE_REQUESTS.labels("hit" if hit else "miss").inc()
+
+
+def api_error(code: str) -> None:
+    API_ERRORS.labels(code).inc()
 
 
 class _JobStateCollector:

@@ -1,11 +1,15 @@
-"""/metrics: refused without the token, and counting what really ran in a worker process."""
+"""/metrics: refused without the token, and counting what really ran in a worker process
+and the error answers of every path."""
 
 from __future__ import annotations
+
+import uuid
 
 import pytest
 from django.test import Client
 from job_helpers import wait_for_state, wait_until
 from prometheus_client.parser import text_string_to_metric_families
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from data_processing.models import JobState
@@ -100,3 +104,31 @@ def test_it_counts_saved_search_runs_by_trigger(client, alice):
 
     name = "philgeps_saved_search_runs_total"
     assert value(after, name, trigger="manual") - value(before, name, trigger="manual") == 1
+
+
+@pytest.mark.integration
+def test_it_counts_error_answers_by_code_from_every_path(
+    client, alice, alice_client, anon_client, asgi_server_factory, live_db
+):
+    server = asgi_server_factory("asgi-metrics-errors", extra_env={"WEBSOCKET_MAX_PER_USER": "1"})
+    name = "philgeps_api_errors_total"
+    before = scrape(client)
+
+    alice_client.post("/api/v1/data-processing/tasks/search/", {"filters": {"page_size": 0}}, format="json")
+    anon_client.get("/api/v1/data-processing/tasks/")
+    alice_client.get("/api/v1/no-such-endpoint/")  # Django's 404 view, outside DRF
+    alice_client.get("/api/v1/data-processing/tasks/status/", {"task_id": str(uuid.uuid4())})  # async view
+    token = alice.auth_token.key
+    url = f"ws://{server}/ws/tasks/status/?token={token}"
+    with connect(url, open_timeout=10), pytest.raises(InvalidStatus):
+        connect(url, open_timeout=10)
+    after = scrape(client)
+
+    def change(code: str) -> float:
+        return value(after, name, code=code) - value(before, name, code=code)
+
+    assert change("invalid_input") == 1
+    assert change("not_authenticated") == 1
+    assert change("not_found") == 1
+    assert change("job_not_found") == 1
+    assert change("too_many_sockets") == 1  # counted in the server process
