@@ -79,3 +79,22 @@ def write_export(
         "filename": f"philgeps-{name}-{timezone.localdate():%Y%m%d}-{str(job_id)[:8]}.csv",
         "download_url": reverse("job-download", args=[job_id]),
     }
+
+
+def stray_files_remove(*, finished_before: float, partial_before: float) -> int:
+    """Remove the export files no job row will ever expire: finished files last written
+    before ``finished_before`` and temporary ones before ``partial_before`` (Unix times).
+
+    A worker killed outright (SIGKILL, the OOM killer) never runs the ``finally`` above and
+    leaves its ``.part`` file behind; a deleted user takes their job rows, and with them the
+    only record of their files. Both would stay on disk for good."""
+    removed = 0
+    for path in export_directory().iterdir():
+        before = partial_before if path.suffix == ".part" else finished_before
+        try:
+            if path.is_file() and path.stat().st_mtime < before:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # removed meanwhile (a cleanup on another host, a rerun)
+            continue
+    return removed

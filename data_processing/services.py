@@ -29,7 +29,7 @@ from contracts.models import DatasetVersion
 from . import events, job_rows, job_state, metrics, result_cache
 from .cache_keys import cache_key_for, fingerprint_for
 from .exceptions import IdempotencyKeyReused, JobAlreadyFinished
-from .exports import export_directory
+from .exports import export_directory, stray_files_remove
 from .limits import job_insert_within_limits
 from .models import ACTIVE_STATES, RUNNING_STATES, Job, JobState
 from .progress import ProgressReporter
@@ -443,8 +443,16 @@ def broker_started_at() -> datetime | None:
     return timezone.now() - timedelta(seconds=uptime) + timedelta(seconds=1)
 
 
-def jobs_cleanup() -> tuple[int, int]:
-    """Delete export files past the result lifetime and job records past the retention."""
+@dataclass(frozen=True)
+class Cleanup:
+    export_files_removed: int
+    stray_files_removed: int
+    jobs_removed: int
+
+
+def jobs_cleanup() -> Cleanup:
+    """Delete export files past the result lifetime, files no job row accounts for, and job
+    records past the retention."""
     now = timezone.now()
     expired = Job.objects.filter(
         completed_at__lt=now - timedelta(seconds=settings.RESULT_CACHE_TIMEOUT)
@@ -455,7 +463,16 @@ def jobs_cleanup() -> tuple[int, int]:
         path.unlink(missing_ok=True)
         files += 1
     expired.update(result_file="")
+    # Past the longest an export may run (its hard time limit and the sweeper's grace), a
+    # temporary file has no writer left; past that and the result lifetime too, a finished
+    # file has no row left that the expiry above would reach. The margin also covers clocks
+    # of hosts sharing the directory that disagree by minutes.
+    margin = settings.CELERY_TASK_TIME_LIMIT + settings.JOB_HARD_LIMIT_GRACE_SECONDS
+    strays = stray_files_remove(
+        finished_before=now.timestamp() - settings.RESULT_CACHE_TIMEOUT - margin,
+        partial_before=now.timestamp() - margin,
+    )
     deleted, _ = Job.objects.filter(
         completed_at__lt=now - timedelta(days=settings.JOB_RETENTION_DAYS)
     ).delete()
-    return files, deleted
+    return Cleanup(export_files_removed=files, stray_files_removed=strays, jobs_removed=deleted)

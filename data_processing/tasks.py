@@ -8,6 +8,7 @@ and any other error fails the job at once with a message fit for the client.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import select
@@ -165,5 +166,4 @@ def warm_default_results_task() -> list[str]:
 
 @shared_task(name="data_processing.cleanup_jobs")
 def cleanup_jobs_task() -> dict[str, int]:
-    files, jobs = services.jobs_cleanup()
-    return {"export_files_removed": files, "jobs_removed": jobs}
+    return dataclasses.asdict(services.jobs_cleanup())

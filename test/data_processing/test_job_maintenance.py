@@ -1,8 +1,11 @@
-"""What beat runs: warming the default answers, removing expired exports, recovering lost jobs."""
+"""What beat runs: warming the default answers, removing expired and stray exports,
+recovering lost jobs."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 
 import pytest
 from django.test import override_settings
@@ -51,14 +54,41 @@ def test_cleanup_removes_export_files_past_the_result_lifetime(alice, live_db):
     (export_directory() / "fresh.csv").write_text("x")
 
     with override_settings(RESULT_CACHE_TIMEOUT=1800):
-        files, _ = services.jobs_cleanup()
+        cleanup = services.jobs_cleanup()
 
-    assert files == 1
+    assert cleanup.export_files_removed == 1
     assert not (export_directory() / "old.csv").exists()
     assert (export_directory() / "fresh.csv").exists()
     old.refresh_from_db()
     fresh.refresh_from_db()
     assert old.result_file == "" and fresh.result_file == "fresh.csv"
+
+
+@override_settings(RESULT_CACHE_TIMEOUT=1800, CELERY_TASK_TIME_LIMIT=900, JOB_HARD_LIMIT_GRACE_SECONDS=10)
+def test_cleanup_removes_files_no_job_accounts_for_once_nothing_can_be_writing_them(db, settings, tmp_path):
+    """A .part file whose worker was killed outright, and a finished file whose job row went
+    with its deleted user: nothing else would ever remove them."""
+    settings.MEDIA_ROOT = tmp_path
+    directory = export_directory()
+    now = time.time()
+    ages = {
+        "killed-writer.part": 910 + 60,  # past the longest an export may run
+        "still-writing.part": 60,
+        "deleted-user.csv": 1800 + 910 + 60,  # past the result lifetime and that margin
+        "recent-orphan.csv": 1800,  # a host's clock may be minutes off: not yet
+    }
+    for name, age in ages.items():
+        path = directory / name
+        path.write_text("x")
+        os.utime(path, (now - age, now - age))
+
+    cleanup = services.jobs_cleanup()
+
+    assert cleanup.stray_files_removed == 2
+    assert sorted(path.name for path in directory.iterdir()) == [
+        "recent-orphan.csv",
+        "still-writing.part",
+    ]
 
 
 @pytest.mark.integration
