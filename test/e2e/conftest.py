@@ -132,10 +132,23 @@ def _new_page(browser, base_url: str, viewport: dict[str, int]):
     return context, page
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    """Marks a test whose body failed, so its page can be photographed before it closes."""
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed
+    return report
+
+
 @pytest.fixture
-def page(browser, base_url, live_db):
+def page(request, browser, base_url, live_db):
     context, page = _new_page(browser, base_url, DESKTOP)
     yield page
+    if getattr(request.node, "call_failed", False):
+        # What the page showed when the test gave up: the first thing to look at.
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}.png"), full_page=True)
     context.close()
 
 
