@@ -138,7 +138,7 @@ def filter_contracts(
     for chip, column in PLACE_CHIPS.items():
         values = getattr(filters, chip)
         if values:
-            qs = qs.annotate(**{f"u_{column}": Upper(column)}).filter(
+            qs = qs.alias(**{f"u_{column}": Upper(column)}).filter(
                 **{f"u_{column}__in": [normalized_name(v) for v in values]}
             )
     terms = filters.keyword_terms()

@@ -9,9 +9,9 @@ from django.db.models import Case, F, IntegerField, Min, Value, When
 from django.db.models.functions import Upper
 
 from ..columnar import columnar_or_database
-from ..entities import BY_CHIP
+from ..entities import BY_CHIP, Entity
 from ..exceptions import InvalidQueryError
-from ..filters import PLACE_CHIPS
+from ..filters import PLACE_CHIPS, normalized_name
 from ..models import Contract
 from .formatting import in_code_points
 
@@ -19,37 +19,39 @@ OPTION_FIELDS: tuple[str, ...] = (*BY_CHIP, *PLACE_CHIPS)
 
 
 def filter_options(*, field: str, q: str = "", limit: int = 20) -> dict[str, Any]:
+    term = normalized_name(q)  # as the chips match
     if field in PLACE_CHIPS:
-        return {"field": field, "results": [{"name": name} for name in _places(PLACE_CHIPS[field], q, limit)]}
-    entity = BY_CHIP.get(field)
-    if entity is None:
+        names = _places(PLACE_CHIPS[field], term, limit)
+    elif field in BY_CHIP:
+        names = _entity_names(BY_CHIP[field], term, limit)
+    else:
         raise InvalidQueryError(
             f"Unknown option field {field!r}.",
             errors={"field": [f"Must be one of {', '.join(OPTION_FIELDS)}."]},
         )
-    term = " ".join(q.split()).upper()
+    return {"field": field, "results": [{"name": name} for name in names]}
+
+
+def _entity_names(entity: Entity, term: str, limit: int) -> list[str]:
     names = entity.model.objects.annotate(uname=Upper("name"))
     if term:
         # UPPER(name) LIKE '%TERM%' is what the trigram index on UPPER(name) serves.
-        names = names.filter(uname__contains=term).annotate(
-            prefix_rank=Case(
-                When(uname__startswith=term, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        )
+        names = names.filter(uname__contains=term).annotate(prefix_rank=_prefix_rank(term))
         names = names.order_by("prefix_rank", "uname", "name")
     else:
         names = names.order_by("uname", "name")
-    return {
-        "field": field,
-        "results": [{"name": name} for name in names.values_list("name", flat=True)[:limit]],
-    }
+    return list(names.values_list("name", flat=True)[:limit])
 
 
-def _places(column: str, q: str, limit: int) -> list[str]:
-    """The distinct values of a place column containing ``q`` (as the chips match it), prefix
-    matches first. They live only on the contracts: the snapshot answers when there is one (a
-    scan of one column), else the database (a scan of the table)."""
-    term = " ".join(q.split()).upper()
+def _prefix_rank(term: str) -> Case:
+    """0 for an upper-cased name (``uname``) that starts with ``term``, else 1: prefix matches first."""
+    return Case(When(uname__startswith=term, then=Value(0)), default=Value(1), output_field=IntegerField())
+
+
+def _places(column: str, term: str, limit: int) -> list[str]:
+    """The distinct values of a place column containing ``term`` (normalized), prefix matches
+    first. They live only on the contracts: the snapshot answers when there is one (a scan of
+    one column), else the database (a scan of the table)."""
 
     def columnar(cursor: Any) -> list[str]:
         rows = cursor.execute(
@@ -66,12 +68,7 @@ def _places(column: str, q: str, limit: int) -> list[str]:
             .annotate(uname=Upper(column))
             .filter(uname__contains=term)
             .values("uname")
-            .annotate(name=Min(in_code_points(F(column))))
-            .annotate(
-                rank=Case(
-                    When(uname__startswith=term, then=Value(0)), default=Value(1), output_field=IntegerField()
-                )
-            )
+            .annotate(name=Min(in_code_points(F(column))), rank=_prefix_rank(term))
             .order_by("rank", in_code_points(F("uname")))
         )
         return [row["name"] for row in values[:limit]]
