@@ -28,6 +28,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432"
@@ -90,10 +91,18 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def ensure_database(name: str, rows: int, env: dict[str, str]) -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+def create_database(url: str) -> None:
+    """Create the database a PostgreSQL URL names, on that server, unless it exists."""
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def ensure_database(name: str, rows: int, env: dict[str, str]) -> None:
+    """Create, migrate and fill the database with ``rows`` generated contracts when it does
+    not hold them; puts the benchmark user's API token in ``env["BENCH_TOKEN"]``."""
+    create_database(f"{PG}/{name}")
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     with psycopg.connect(f"{PG}/{name}") as conn:

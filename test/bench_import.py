@@ -47,19 +47,9 @@ else:
     os.environ["IMPORT_TRIGRAM_INDEX"] = "inline"
 
 import django  # noqa: E402
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
+from bench_chip_endpoints import create_database  # noqa: E402 - this script's folder is on sys.path
 
-
-def ensure_database(url: str) -> None:
-    """Create the benchmark's database when it does not exist yet (on the same server)."""
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-ensure_database(os.environ["DATABASE_URL"])
+create_database(os.environ["DATABASE_URL"])
 django.setup()
 
 import numpy as np  # noqa: E402

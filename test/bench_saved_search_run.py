@@ -17,42 +17,21 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
-from bench_chip_endpoints import FILTER_SETS, percentile  # this script's folder is on sys.path
+from bench_chip_endpoints import (  # this script's folder is on sys.path
+    FILTER_SETS,
+    PG,
+    ensure_database,
+    percentile,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-PG = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "philgeps_bench_saved"
 NEW_SINCE_PREVIOUS_RUN = 1_000
-
-
-def ensure_database(rows: int, env: dict[str, str]) -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    with psycopg.connect(f"{PG}/{DATABASE}") as conn:
-        have = conn.execute("SELECT count(*) FROM contracts_contract").fetchone()[0]
-    if have != rows:
-        print(f"Generating {rows:,} contracts into {DATABASE} (have {have:,})…", flush=True)
-        command = [
-            *manage,
-            "generate_contracts",
-            "--count",
-            str(rows),
-            "--seed",
-            "42",
-            "--replace",
-            "--no-progress",
-        ]
-        subprocess.run(command, cwd=ROOT, env=env, check=True)
 
 
 def timed(call: Callable[[], object], samples: int) -> list[float]:
@@ -76,7 +55,7 @@ def main() -> None:
         "DATABASE_URL": f"{PG}/{DATABASE}",
         "METRICS_DIRECTORY": "",
     }
-    ensure_database(args.rows, env)
+    ensure_database(DATABASE, args.rows, env)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
