@@ -349,6 +349,8 @@ def _parsed(
             line = block.first_line + _lines(head)
             chunk.failure = UnreadableFile(f"the file is not {encoding} text (line {line}): {error}")
             text = head[: _row_end(head, first=False) or 0].decode(encoding)  # the whole rows before
+        if "\x00" in text:  # a NUL is padding, not text; PostgreSQL's text cannot hold one
+            text = text.replace("\x00", "")
         reader = ExportReader.continued(
             io.StringIO(text, newline=""), encoding=encoding, parser=parser, first_line=block.first_line
         )

@@ -99,6 +99,17 @@ def test_an_area_listing_every_province_is_kept_whole_and_the_totals_match_the_c
 
 
 @pytest.mark.django_db
+def test_a_nul_in_a_cell_is_dropped_not_a_failed_import():
+    """PostgreSQL's text cannot hold a NUL; a stray one (padding) must not stop the import."""
+    data = export(row("1", **{"Award Title": "Road\x00 widening"}), row("2"))
+
+    summary, rejections = import_bytes(data)
+
+    assert (summary.created, rejections) == (2, [])
+    assert Contract.objects.get(reference_id="1").title == "Road widening"
+
+
+@pytest.mark.django_db
 def test_no_text_is_refused_for_its_length():
     name, area, title = noise(4000, 1), noise(6000, 2), noise(20_000, 3)
     mode, classification = noise(3000, 4), noise(3000, 5)
