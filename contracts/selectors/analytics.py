@@ -213,6 +213,11 @@ def _aggregates_with_grouping_sets(
     return result
 
 
+def _month_key(month: date) -> str:
+    """ "YYYY-MM" for any year: strftime's %Y leaves years before 1000 unpadded ("1-01")."""
+    return f"{month.year:04d}-{month.month:02d}"
+
+
 def _by_year_and_month(month_rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Totals by month (first day of each month from SQL) and by year, summed exactly from them."""
     months = sorted(month_rows, key=lambda r: r["mon"])
@@ -227,7 +232,7 @@ def _by_year_and_month(month_rows: list[dict[str, Any]]) -> dict[str, list[dict[
             for year, (count, total) in years.items()
         ],
         "by_month": [
-            {"month": f"{row['mon']:%Y-%m}", "count": row["n"], "total_amount": money(row["total"])}
+            {"month": _month_key(row["mon"]), "count": row["n"], "total_amount": money(row["total"])}
             for row in months
         ],
     }

@@ -141,3 +141,18 @@ def test_it_reports_monotonic_progress(random_contracts, use_fallback):
     assert len({c[1] for c in calls}) == 1
     assert calls[-1][0] == calls[-1][1]
     assert all(message for _, _, message in calls)
+
+
+@pytest.mark.parametrize("use_fallback", [False, True])
+def test_months_of_any_year_are_written_with_four_digit_years(make_contract, use_fallback):
+    """An export's odd dates (year 1, year 999) still give "YYYY-MM" months, as ISO dates do."""
+    for day in ("0001-01-05", "0999-03-01", "2024-11-30"):
+        make_contract(award_date=day)
+
+    if use_fallback:
+        result = _aggregates_per_grouping(ContractFilters(), 5, lambda done, total, message: None)
+    else:
+        result = contract_aggregates(filters=ContractFilters(), top_n=5)
+
+    assert [m["month"] for m in result["by_month"]] == ["0001-01", "0999-03", "2024-11"]
+    assert [y["year"] for y in result["by_year"]] == [1, 999, 2024]
