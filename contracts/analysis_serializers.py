@@ -19,9 +19,9 @@ from .selectors.table_export import EXPORT_TARGETS
 from .selectors.treemap import MAX_CATEGORIES, MAX_CONTRACTORS
 from .serializers import (
     DEFAULT_PAGE_SIZE,
+    MAX_NAME_LENGTH,
     MAX_PAGE,
     MAX_PAGE_SIZE,
-    MAX_STRING_LENGTH,
     FilteredRequestSerializer,
     StrictCharField,
     StrictIntegerField,
@@ -68,7 +68,7 @@ class _PairMixin:
 
 
 def _name_field(**kwargs: Any) -> StrictCharField:
-    return StrictCharField(max_length=MAX_STRING_LENGTH, trim_whitespace=True, **kwargs)
+    return StrictCharField(max_length=MAX_NAME_LENGTH, trim_whitespace=True, **kwargs)
 
 
 class RelatedEntitiesRequestSerializer(_PairMixin, AnalysisRequestSerializer):

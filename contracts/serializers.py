@@ -22,7 +22,11 @@ from .filters import PLACE_CHIPS, ContractFilters, DateRange
 from .selectors import CONTRACT_ORDERINGS, ENTITY_ORDERINGS, ENTITY_TYPES, OPTION_FIELDS
 
 MAX_LIST_ITEMS = 50
-MAX_STRING_LENGTH = 200
+# A name chip holds any value the data holds, a whole delivery list included (the real
+# exports' longest Area of Delivery runs to 819 characters); the body limit bounds the total.
+MAX_NAME_LENGTH = 2_000
+MAX_KEYWORD_LENGTH = 200
+MAX_OPTIONS_QUERY_LENGTH = 100
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 # OFFSET beyond this is no real user's page and only risks arithmetic overflow in SQL.
@@ -80,9 +84,9 @@ class BoundedListField(serializers.ListField):
         return super().to_internal_value(data)
 
 
-def _names_field() -> BoundedListField:
+def _names_field(max_length: int = MAX_NAME_LENGTH) -> BoundedListField:
     return BoundedListField(
-        child=StrictCharField(max_length=MAX_STRING_LENGTH),
+        child=StrictCharField(max_length=max_length),
         max_length=MAX_LIST_ITEMS,
         required=False,
     )
@@ -278,7 +282,7 @@ class FiltersSerializer(_EntityChipsSerializer):
     """The filter chips (contracts.filters). Validates to a ContractFilters; the paging values that
     travel inside ``filters`` are left on ``self.paging`` for the enclosing request."""
 
-    keywords = _names_field()
+    keywords = _names_field(MAX_KEYWORD_LENGTH)
     time_ranges = BoundedListField(child=TimeRangeField(), max_length=MAX_LIST_ITEMS, required=False)
     value_range = ValueRangeSerializer(required=False)
     page = StrictIntegerField(min_value=1, max_value=MAX_PAGE, required=False)
@@ -380,6 +384,10 @@ class FilterOptionsQuerySerializer(StrictSerializer):
 
     field = serializers.ChoiceField(choices=list(OPTION_FIELDS))
     q = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, trim_whitespace=True, default=""
+        max_length=MAX_OPTIONS_QUERY_LENGTH,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=True,
+        default="",
     )
     limit = StrictIntegerField(min_value=1, max_value=50, default=20)

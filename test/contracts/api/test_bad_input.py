@@ -5,13 +5,16 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from contracts.serializers import MAX_KEYWORD_LENGTH, MAX_NAME_LENGTH
+
 SEARCH = reverse("chip-search")
 AGGREGATES = reverse("chip-aggregates")
 TABLE = reverse("chip-aggregates-paginated")
 OPTIONS = reverse("filter-options")
 
 LONG_LIST = ["x"] * 51
-LONG_STRING = "x" * 201
+LONG_NAME = "x" * (MAX_NAME_LENGTH + 1)
+LONG_KEYWORD = "x" * (MAX_KEYWORD_LENGTH + 1)
 
 # (filters, the error path expected) — rejected by every endpoint that takes filters.
 BAD_FILTERS = [
@@ -29,7 +32,8 @@ BAD_FILTERS = [
     ({"keywords": ["   "]}, "filters.keywords.0"),
     ({"areas": LONG_LIST}, "filters.areas"),
     ({"time_ranges": ["2023"] * 51}, "filters.time_ranges"),
-    ({"organizations": [LONG_STRING]}, "filters.organizations.0"),
+    ({"organizations": [LONG_NAME]}, "filters.organizations.0"),
+    ({"keywords": ["road", LONG_KEYWORD]}, "filters.keywords.1"),
     ({"page": 0}, "filters.page"),
     ({"page": -1}, "filters.page"),
     ({"page": "two"}, "filters.page"),

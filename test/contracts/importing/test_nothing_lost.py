@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.db.models import Sum
+from django.urls import reverse
 
 from contracts.importing.columns import ColumnMap
 from contracts.importing.loader import contracts_import
@@ -96,6 +97,25 @@ def test_an_area_listing_every_province_is_kept_whole_and_the_totals_match_the_c
     assert Area.objects.filter(name=REAL_LONG_AREA).count() == 1
     exact = sum(parse_amount(r["Contract Amount"]) for r in csv.DictReader(io.StringIO(data.decode())))
     assert Contract.objects.aggregate(total=Sum("amount"))["total"] == exact == Decimal("996670.00")
+
+
+@pytest.mark.django_db
+def test_the_longest_delivery_list_is_a_chip_and_a_drill_down_like_any_area(alice_client):
+    """Autocomplete and the area table offer the whole list as a value: asking for it works."""
+    import_bytes(export(row("1", **{"Area of Delivery": REAL_LONG_AREA}), row("2")))
+
+    def post(name: str, body: dict) -> dict:
+        response = alice_client.post(reverse(name), body, format="json")
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    found = post("chip-search", {"filters": {"areas": [REAL_LONG_AREA.lower()]}})
+    related = post(
+        "chip-related-entities",
+        {"filters": {}, "dimension": "area", "name": REAL_LONG_AREA, "target": "contractor"},
+    )
+    assert [r["reference_id"] for r in found["results"]] == ["1"]
+    assert related["results"] == [{"name": "ACME", "count": 1, "total_amount": "1000.00"}]
 
 
 @pytest.mark.django_db

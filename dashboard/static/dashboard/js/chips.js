@@ -9,7 +9,6 @@ import { h } from "./format.js";
 
 const SUGGESTION_LIMIT = 10;
 const SUGGEST_DELAY_MS = 200;
-const MAX_VALUE_LENGTH = 200;
 
 export class ChipInput {
   constructor(root, { announce = () => {} } = {}) {
@@ -18,6 +17,10 @@ export class ChipInput {
     this.label = root.dataset.label || this.field;
     this.autocomplete = root.hasAttribute("data-autocomplete");
     this.input = root.querySelector("input");
+    // The API's limits, from the page: the input's maxlength (a chip value; a delivery list
+    // can be one) and the longest autocomplete query.
+    this.maxLength = this.input.maxLength > 0 ? this.input.maxLength : undefined;
+    this.queryMaxLength = Number(root.dataset.queryMaxLength) || undefined;
     this.list = root.querySelector(".chips");
     this.options = root.querySelector("[role=listbox]");
     this.announce = announce;
@@ -36,7 +39,7 @@ export class ChipInput {
   }
 
   add(raw) {
-    const value = raw.trim().replace(/\s+/g, " ").slice(0, MAX_VALUE_LENGTH);
+    const value = raw.trim().replace(/\s+/g, " ").slice(0, this.maxLength);
     if (!value) return;
     if (this.values.some((existing) => existing.toUpperCase() === value.toUpperCase())) {
       this.announce(`${value} is already a ${this.label} filter.`);
@@ -115,7 +118,7 @@ export class ChipInput {
 
   async suggest() {
     const query = ++this.query;
-    const params = new URLSearchParams({ field: this.field, q: this.input.value.trim(), limit: SUGGESTION_LIMIT });
+    const params = new URLSearchParams({ field: this.field, q: this.input.value.trim().slice(0, this.queryMaxLength), limit: SUGGESTION_LIMIT });
     let names;
     try {
       const { body } = await get(`/api/v1/contracts/filter-options/?${params}`);
