@@ -183,8 +183,12 @@ def _rendered(exc: Exception, context: dict[str, Any]) -> Response:
 # (dashboard, admin) keep Django's pages.
 
 
-def _is_api(request: HttpRequest) -> bool:
+def is_api_request(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+def api_not_found() -> JsonResponse:
+    return _api_error("not_found", "Not found.", 404)
 
 
 def _api_error(code: str, message: str, status: int) -> JsonResponse:
@@ -193,13 +197,13 @@ def _api_error(code: str, message: str, status: int) -> JsonResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    if _is_api(request):
+    if is_api_request(request):
         return _api_error("server_error", "Internal server error.", 500)
     return defaults.server_error(request)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
+    if is_api_request(request):
         if isinstance(exception, RequestDataTooBig):
             too_large = RequestBodyTooLarge.for_limit(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
             return _api_error(too_large.default_code, str(too_large.detail), 413)
@@ -208,6 +212,6 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
-        return _api_error("not_found", "Not found.", 404)
+    if is_api_request(request):
+        return api_not_found()
     return defaults.page_not_found(request, exception)

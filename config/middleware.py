@@ -16,11 +16,15 @@ from __future__ import annotations
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, HttpResponsePermanentRedirect
 from django.middleware import clickjacking, common, csrf, security
+from django.utils.http import escape_leading_slashes
+
+from .errors import api_not_found, is_api_request
 
 
 class _InlineHooks:
@@ -45,8 +49,36 @@ class SecurityMiddleware(_InlineHooks, security.SecurityMiddleware):
     """Redirects and headers only."""
 
 
+class PermanentRedirectKeepingMethod(HttpResponsePermanentRedirect):
+    """308: the client repeats the same method with the same body at the new URL."""
+
+    status_code = 308
+
+
 class CommonMiddleware(_InlineHooks, common.CommonMiddleware):
-    """User-agent and slash checks: URL resolving, no I/O."""
+    """User-agent and slash checks: URL resolving, no I/O.
+
+    A URL missing its trailing slash is redirected with a 308, so a POST arrives as the same
+    POST (Django's 301 turns it into a GET, and under DEBUG it raised instead: a 500). Under
+    DEBUG Django answers a URL that matches nothing with its HTML page; under /api/ the
+    answer is the one error shape in every mode.
+    """
+
+    response_redirect_class = PermanentRedirectKeepingMethod
+
+    def get_full_path_with_slash(self, request: HttpRequest) -> str:
+        return escape_leading_slashes(request.get_full_path(force_append_slash=True))
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        response = super().process_response(request, response)
+        if (
+            response.status_code == 404
+            and settings.DEBUG
+            and is_api_request(request)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return api_not_found()  # Django's technical page, where the API promises JSON
+        return response
 
 
 class CsrfViewMiddleware(_InlineHooks, csrf.CsrfViewMiddleware):

@@ -111,8 +111,28 @@ def test_form_and_multipart_bodies_are_a_415(client, url):
     assert not Job.objects.exists()  # nothing reached a worker
 
 
-def test_an_unknown_api_path_is_a_json_404(client):
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "make run (DEBUG)"])
+def test_an_unknown_api_path_is_a_json_404(client, settings, debug):
+    settings.DEBUG = debug
     assert_error(client.get("/api/v1/nope/"), 404, "not_found")
+    assert_error(client.get(f"{TASKS}/not-a-uuid/"), 404, "not_found")
+    assert_error(client.post(f"{TASKS}/nope/", {}, format="json"), 404, "not_found")
+    assert client.get("/nope/").status_code == 404  # outside the API, Django's own page
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "make run (DEBUG)"])
+def test_a_missing_trailing_slash_redirects_keeping_the_method(client, settings, debug):
+    """A 308, which clients follow with the same method and body; Django's 301 would turn a
+    POST into a GET, and under DEBUG it raised (a 500) instead."""
+    settings.DEBUG = debug
+    submit = client.post(f"{TASKS}/search", {"filters": {}}, format="json")
+    poll = client.get(f"{TASKS}/status?task_id=x")
+
+    assert (submit.status_code, submit["Location"]) == (308, f"{TASKS}/search/")
+    assert (poll.status_code, poll["Location"]) == (308, f"{TASKS}/status/?task_id=x")
+    assert not Job.objects.exists()
+    followed = client.post(submit["Location"], {"filters": {}}, format="json")
+    assert followed.status_code in (200, 202)
 
 
 def test_a_server_error_on_an_api_path_is_json_not_an_html_page():
