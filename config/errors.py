@@ -102,7 +102,7 @@ class QueryTimeout(ApplicationError):
 
 
 class ServiceUnavailable(ApplicationError):
-    """Redis could not be reached: a fault the client can wait out, not a bug of ours."""
+    """Redis or PostgreSQL could not be reached: a fault the client can wait out, not a bug of ours."""
 
     status_code = 503
     code = "service_unavailable"
@@ -114,6 +114,29 @@ def _is_statement_timeout(exc: Exception) -> bool:
     from django.db import OperationalError
 
     return isinstance(exc, OperationalError) and isinstance(exc.__cause__, psycopg.errors.QueryCanceled)
+
+
+# SQLSTATEs of a connection lost or refused by the server (class 08), or of a server shutting
+# down or starting up (57P01-57P03): the database, not the query, is the problem.
+_UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def _unreachable_service(exc: Exception) -> str | None:
+    """The name of the service that is down, restarting or out of pooled connections (a
+    fault the client can wait out); None for anything else, a failed query included."""
+    import psycopg
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        return "Redis"
+    cause = exc.__cause__
+    # SQLite's errors, say, are no outage.
+    if not isinstance(exc, (OperationalError, InterfaceError)) or not isinstance(cause, psycopg.Error):
+        return None
+    # No SQLSTATE: the client's side failed (refused, closed, the pool's wait timed out).
+    if cause.sqlstate is None or cause.sqlstate.startswith(_UNREACHABLE_SQLSTATES):
+        return "PostgreSQL"
+    return None
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
@@ -140,9 +163,10 @@ def _rendered(exc: Exception, context: dict[str, Any]) -> Response:
             f"The query ran longer than the {settings.DATABASE_STATEMENT_TIMEOUT:g} s a request may take; "
             'narrow the chips, or send "async_mode": true to run it as a job.'
         )
-    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+    if unreachable := _unreachable_service(exc):
         view = context.get("view")
-        logger.warning("Redis unreachable in %s: %s", view.__class__.__name__ if view else "a view", exc)
+        where = view.__class__.__name__ if view else "a view"
+        logger.warning("%s unreachable in %s: %s", unreachable, where, exc)
         exc = ServiceUnavailable(
             "A service this request needs is unreachable; try again shortly.",
             headers={"Retry-After": str(ServiceUnavailable.RETRY_AFTER_SECONDS)},

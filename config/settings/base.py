@@ -121,6 +121,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
             "timeout": 10,
         }
+        # The pool checks a connection (an empty query) before lending it: after a database
+        # restart its idle connections are dead, and each would fail one request with a 500.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Request-time queries give up after this long (a 422 that says to narrow the chips or use
     # async_mode); a job's queries get the job's soft time limit instead (data_processing/tasks.py).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = statement_timeout_option(

@@ -29,6 +29,7 @@ if env.bool("TEST_DATABASE_POOL", default=False):
         "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
         "timeout": 10,
     }
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Tests get their own Redis database and channel prefix, so a `make run` stack on the same
 # Redis is not disturbed (pub/sub ignores database numbers, hence the prefix).

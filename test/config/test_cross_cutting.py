@@ -4,14 +4,17 @@ progress arithmetic and cache keys."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
+import psycopg
+import psycopg_pool
 import pytest
-from django.db import connection
+from django.db import IntegrityError, InterfaceError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
 from config.authentication import clear_token_cache, user_for_token
-from config.errors import flatten_errors
+from config.errors import api_exception_handler, flatten_errors
 from config.logging_filters import redact
 from contracts.filters import ContractFilters, DateRange
 from data_processing.cache_keys import cache_key_for, fingerprint_for
@@ -101,3 +104,43 @@ def test_filters_without_place_chips_keep_their_canonical_form():
     }  # fmt: skip
     chosen = ContractFilters(organization_provinces=("cebu ",)).canonical()
     assert chosen["organization_provinces"] == ["CEBU"]
+
+
+def _wrapped(cause: Exception, wrapper: type[Exception]) -> Exception:
+    """A database error as Django raises it: its own class, psycopg's (or sqlite's) as the cause."""
+    error = wrapper(str(cause))
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (
+            _wrapped(psycopg.OperationalError("connection refused"), OperationalError),
+            503,
+            "service_unavailable",
+        ),
+        (
+            _wrapped(psycopg_pool.PoolTimeout("no connection after 10 s"), OperationalError),
+            503,
+            "service_unavailable",
+        ),
+        (_wrapped(psycopg.errors.AdminShutdown("terminating"), OperationalError), 503, "service_unavailable"),
+        (
+            _wrapped(psycopg.InterfaceError("the connection is closed"), InterfaceError),
+            503,
+            "service_unavailable",
+        ),
+        (_wrapped(psycopg.errors.QueryCanceled("statement timeout"), OperationalError), 422, "query_timeout"),
+        (_wrapped(psycopg.errors.DeadlockDetected("deadlock"), OperationalError), 500, "server_error"),
+        (_wrapped(psycopg.errors.UniqueViolation("duplicate"), IntegrityError), 500, "server_error"),
+        (_wrapped(sqlite3.OperationalError("no such table: x"), OperationalError), 500, "server_error"),
+    ],
+    ids=["refused", "pool timeout", "shutdown", "closed", "timeout", "deadlock", "unique", "sqlite"],
+)
+def test_a_database_outage_is_a_503_to_retry_and_a_failed_query_is_not(error, status, code):
+    response = api_exception_handler(error, {"view": None})
+
+    assert (response.status_code, response.data["code"]) == (status, code)
+    assert ("Retry-After" in response.headers) == (status == 503)
