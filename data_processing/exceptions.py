@@ -67,6 +67,15 @@ class JobCancelled(Exception):
     """Raised inside a running job when its record says it was cancelled: stop working."""
 
 
+class JobCannotFinish(Exception):
+    """Raised inside a running job that cannot finish for a reason its owner should read
+    (not a bug): the job fails with this message, at once."""
+
+
+class NoSpaceForFile(JobCannotFinish):
+    """The disk the job writes its file to is full."""
+
+
 class TooManyActiveJobs(ApplicationError):
     status_code = 429
     code = "too_many_active_jobs"

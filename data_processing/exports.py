@@ -7,6 +7,7 @@ its job; the job services record it on the job row.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 from collections.abc import Callable, Iterable
@@ -20,6 +21,8 @@ from django.utils import timezone
 from contracts.csv_format import CONTRACT_EXPORT_COLUMNS as EXPORT_COLUMNS
 from contracts.csv_format import csv_lines
 from contracts.filters import ContractFilters, filter_contracts
+
+from .exceptions import NoSpaceForFile
 
 ROWS_PER_PROGRESS_STEP = 2000
 
@@ -66,6 +69,12 @@ def write_export(
                 if written and written % ROWS_PER_PROGRESS_STEP == 0:
                     on_progress(written, total, f"Wrote {written:,} of {total:,} rows.")
         os.replace(partial, path)
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise NoSpaceForFile(
+                "The export could not be written: the server's disk is full. Try again later."
+            ) from error
+        raise
     finally:
         partial.unlink(missing_ok=True)
         # An export stopped midway (cancelled, out of time, failed) lets go of its rows'

@@ -25,7 +25,7 @@ from rest_framework.exceptions import ValidationError
 from config.errors import flatten_errors
 
 from . import services
-from .exceptions import JobCancelled
+from .exceptions import JobCancelled, JobCannotFinish
 from .selectors import job_revoked
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,9 @@ class JobTask(Task):
             services.job_run(job_id, redelivered=redelivered)
         except JobCancelled:
             logger.info("Job %s was cancelled while running", job_id)
+        except JobCannotFinish as exc:
+            logger.error("Job %s cannot finish: %s (%s)", job_id, exc, exc.__cause__ or "no cause")
+            services.job_fail(job_id, str(exc))
         except ValidationError as exc:
             # A stored request that no longer validates (written by an older release, say):
             # retrying cannot help.

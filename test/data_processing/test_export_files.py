@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from data_processing.exceptions import JobCancelled
+from data_processing.exceptions import JobCancelled, NoSpaceForFile
 from data_processing.exports import ROWS_PER_PROGRESS_STEP, export_path, write_export
 
 
@@ -32,3 +32,17 @@ def test_an_export_stopped_midway_lets_go_of_its_rows_at_once_and_leaves_no_file
     assert released == [True]
     assert not export_path("stopped").exists()
     assert not export_path("stopped").with_suffix(".part").exists()
+
+
+def test_a_full_disk_is_said_plainly_and_leaves_no_file(tmp_path, settings):
+    """/dev/full answers every write with ENOSPC, as a full disk does."""
+    settings.MEDIA_ROOT = tmp_path
+    export_path("full").parent.mkdir(parents=True, exist_ok=True)
+    export_path("full").with_suffix(".part").symlink_to("/dev/full")
+    lines = (f"{n}\n" for n in range(ROWS_PER_PROGRESS_STEP * 3))
+
+    with pytest.raises(NoSpaceForFile, match="disk is full"):
+        write_export(job_id="full", name="contracts", lines=lines, total=10, on_progress=lambda *_: None)
+
+    assert not export_path("full").exists()
+    assert not export_path("full").with_suffix(".part").exists()

@@ -19,6 +19,7 @@ from job_helpers import (
 from config.celery_app import app as celery_app
 from data_processing import services
 from data_processing.apis import JobSubmitThrottle
+from data_processing.exports import export_path
 from data_processing.models import Job, JobState
 from data_processing.tasks import run_job_task
 
@@ -89,6 +90,29 @@ def test_a_job_whose_stored_parameters_are_invalid_fails_at_once_without_retryin
     job = wait_for_state(str(job.id), JobState.FAILURE)
     assert job.attempts == 1
     assert "filters.page_size" in job.error
+
+
+@pytest.mark.usefixtures("celery_worker_process")
+def test_an_export_that_meets_a_full_disk_fails_at_once_saying_so(alice, sample_contracts):
+    job = Job.objects.create(
+        owner=alice,
+        kind="export",
+        params={"filters": {}},
+        cache_key="export:" + "d" * 32,
+        fingerprint="d" * 64,
+    )
+    partial = export_path(str(job.id)).with_suffix(".part")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.symlink_to("/dev/full")  # every write: ENOSPC, as on a full disk
+    try:
+        services.job_enqueue(job)
+        job = wait_for_state(str(job.id), JobState.FAILURE)
+    finally:
+        partial.unlink(missing_ok=True)
+
+    assert job.attempts == 1
+    assert job.error == "The export could not be written: the server's disk is full. Try again later."
+    assert not export_path(str(job.id)).exists()
 
 
 @pytest.mark.usefixtures("celery_worker_process")
