@@ -10,6 +10,7 @@ import pytest
 from django.test import override_settings
 from job_helpers import (
     point_celery_at,
+    stored_job,
     terminate_backends,
     wait_for_blocked_worker,
     wait_for_state,
@@ -78,13 +79,7 @@ def test_cancelling_a_queued_job_means_it_never_runs(alice_client, sample_contra
 
 @pytest.mark.usefixtures("celery_worker_process")
 def test_a_job_whose_stored_parameters_are_invalid_fails_at_once_without_retrying(alice, sample_contracts):
-    job = Job.objects.create(
-        owner=alice,
-        kind="search",
-        params={"filters": {"page_size": 1000}},
-        cache_key="search:" + "a" * 32,
-        fingerprint="f" * 64,
-    )
+    job = stored_job(alice, "search", {"filters": {"page_size": 1000}})
     services.job_enqueue(job)
 
     job = wait_for_state(str(job.id), JobState.FAILURE)
@@ -94,13 +89,7 @@ def test_a_job_whose_stored_parameters_are_invalid_fails_at_once_without_retryin
 
 @pytest.mark.usefixtures("celery_worker_process")
 def test_an_export_that_meets_a_full_disk_fails_at_once_saying_so(alice, sample_contracts):
-    job = Job.objects.create(
-        owner=alice,
-        kind="export",
-        params={"filters": {}},
-        cache_key="export:" + "d" * 32,
-        fingerprint="d" * 64,
-    )
+    job = stored_job(alice, "export", {"filters": {}})
     partial = export_path(str(job.id)).with_suffix(".part")
     partial.parent.mkdir(parents=True, exist_ok=True)
     partial.symlink_to("/dev/full")  # every write: ENOSPC, as on a full disk

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from dashboard_page import add_chip_with_keyboard, assert_no_page_errors, log_in, open_tab, panel
-from job_helpers import wait_for_blocked_worker, wait_for_state
+from job_helpers import stored_job, wait_for_blocked_worker, wait_for_state
 
 from contracts.models import Contract
 from data_processing import services
@@ -263,27 +263,14 @@ def test_a_running_job_can_be_cancelled_from_my_jobs(page, alice, dataset, table
 
 
 def test_failed_and_expired_jobs_say_so_in_my_jobs(page, alice, dataset, shot):
-    expired = Job.objects.create(
-        owner=alice,
-        kind="search",
-        params={"filters": {}},
-        cache_key="search:" + "e" * 32,
-        fingerprint="e" * 64,
-        state=JobState.SUCCESS,
-        progress=100,
-        message="Found 240 contracts.",
+    expired = stored_job(
+        alice, "search", {"filters": {}}, state=JobState.SUCCESS, progress=100, message="Found 240 contracts."
     )
     log_in(page)
     jobs = open_tab(page, "My jobs")
 
     # A job whose stored parameters are invalid fails in the worker; the page hears of it live.
-    failing = Job.objects.create(
-        owner=alice,
-        kind="search",
-        params={"filters": {"page_size": 1000}},
-        cache_key="search:" + "f" * 32,
-        fingerprint="f" * 64,
-    )
+    failing = stored_job(alice, "search", {"filters": {"page_size": 1000}})
     services.job_enqueue(failing)
     wait_for_state(str(failing.id), JobState.FAILURE)
     failed_item = jobs.locator(f"[data-task-id='{failing.id}']")

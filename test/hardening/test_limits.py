@@ -21,6 +21,7 @@ from data_processing.exports import export_directory
 from data_processing.models import ACTIVE_STATES, Job, JobState
 from data_processing.tasks import _limit_statements_to
 from saved_searches.models import SavedSearch
+from test.support.job_helpers import stored_job
 
 TASKS = "/api/v1/data-processing/tasks"
 CHIP_SEARCH = "/api/v1/contracts/chip-search/"
@@ -219,12 +220,10 @@ def test_a_user_may_run_only_so_many_exports_at_once(alice_client):
 @override_settings(JOB_EXPORT_MAX_BYTES_PER_USER=1000, RESULT_CACHE_TIMEOUT=600)
 def test_stored_export_bytes_are_capped_and_the_answer_says_when_space_frees_up(alice, alice_client):
     completed = timezone.now() - timedelta(seconds=100)
-    job = Job.objects.create(
-        owner=alice,
-        kind="export",
-        params={"filters": {}},
-        cache_key="export:" + "c" * 32,
-        fingerprint="c" * 64,
+    job = stored_job(
+        alice,
+        "export",
+        {"filters": {}},
         state=JobState.SUCCESS,
         completed_at=completed,
         result_file="limits-test.csv",

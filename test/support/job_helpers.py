@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 from django.db import connection
 
 from data_processing.models import Job
+
+
+def stored_job(owner: Any, kind: str, params: dict[str, Any], **fields: Any) -> Job:
+    """A job row as a submit stores it (a key and fingerprint of its own), for a test that
+    hands it to the worker itself or needs it in a given state."""
+    unique = uuid.uuid4().hex
+    return Job.objects.create(
+        owner=owner, kind=kind, params=params, cache_key=f"{kind}:{unique}", fingerprint=unique * 2, **fields
+    )
 
 
 def dsn() -> str:
