@@ -107,7 +107,8 @@ def _schedule_normalised(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def saved_search_run(*, saved_search_id: int, trigger: str) -> SavedSearchRun | None:
-    """Run a saved search: submit its job and record what changed; None if it was deleted."""
+    """Run a saved search: submit its job and record what changed; None if it was deleted or
+    its owner deactivated (an account that cannot log in spends no worker's time)."""
     with transaction.atomic():
         saved_search = (
             SavedSearch.objects.select_for_update(of=("self",))
@@ -115,7 +116,7 @@ def saved_search_run(*, saved_search_id: int, trigger: str) -> SavedSearchRun | 
             .filter(id=saved_search_id)
             .first()
         )
-        if saved_search is None:
+        if saved_search is None or not saved_search.owner.is_active:
             return None
         params = job_kind(saved_search.kind).parse(saved_search.request)
         previous = saved_search.runs.order_by("-id").first()
@@ -170,7 +171,7 @@ def saved_searches_after_import() -> list[int]:
     taken in turns across users so that one user with many never delays the others.
     """
     searches = (
-        SavedSearch.objects.filter(run_after_import=True)
+        SavedSearch.objects.filter(run_after_import=True, owner__is_active=True)
         .annotate(last_run=Max("runs__created_at"))
         .order_by("owner_id", F("last_run").asc(nulls_first=True), "id")
         .values_list("id", "owner_id")

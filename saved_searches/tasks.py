@@ -11,6 +11,8 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from rest_framework.exceptions import ValidationError
 
+from config.errors import ApplicationError
+
 from . import services
 
 logger = logging.getLogger(__name__)
@@ -30,6 +32,10 @@ def run_saved_search_task(saved_search_id: int, trigger: str = "schedule") -> in
     except ValidationError:
         # Saved by an older release and no longer valid: retrying cannot help.
         logger.warning("Saved search %s no longer validates; not run", saved_search_id)
+        return None
+    except ApplicationError as exc:
+        # The owner may not submit now (at a limit of theirs): the next firing tries again.
+        logger.warning("Saved search %s not run: %s", saved_search_id, exc.message)
         return None
     return run.id if run else None
 

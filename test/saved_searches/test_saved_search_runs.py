@@ -9,7 +9,7 @@ import time
 
 import pytest
 from django_celery_beat.models import PeriodicTask
-from job_helpers import wait_for_state, wait_until
+from job_helpers import stored_job, wait_for_state, wait_until
 from websockets.sync.client import connect
 
 from contracts.importing.loader import contracts_import
@@ -17,6 +17,7 @@ from contracts.models import Contract
 from data_processing.models import JobState
 from saved_searches import services
 from saved_searches.models import RunTrigger, SavedSearchRun
+from saved_searches.tasks import run_saved_search_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("celery_worker_process")]
 
@@ -153,3 +154,26 @@ def test_after_an_import_runs_are_bounded_per_user_and_taken_in_turns(alice, bob
     # In turns: never two of one user's searches before every user has had one.
     owners = ["a" if search_id in alices else "b" for search_id in order]
     assert owners in (["a", "b", "a", "b"], ["b", "a", "b", "a"])
+
+
+def test_a_run_the_owner_may_not_submit_now_is_skipped_with_a_warning(alice, live_db, settings, caplog):
+    """A schedule fires whatever the owner is doing: at their active-job limit the run waits
+    for the next firing instead of failing the task with a traceback."""
+    settings.JOB_MAX_ACTIVE_PER_USER = 1
+    saved = services.saved_search_create(owner=alice, name="Roads", kind="search", request=CEBU_ROADS)
+    stored_job(alice, "search", {"filters": {"keywords": ["busy"]}})  # queued: the limit is reached
+
+    assert run_saved_search_task(saved.id) is None
+
+    assert not SavedSearchRun.objects.filter(saved_search=saved).exists()
+    assert "Saved search" in caplog.text and "not run" in caplog.text
+
+
+def test_the_searches_of_a_deactivated_user_no_longer_run(alice, live_db):
+    saved = services.saved_search_create(owner=alice, name="Roads", kind="search", request=CEBU_ROADS)
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+
+    assert services.saved_search_run(saved_search_id=saved.id, trigger=RunTrigger.SCHEDULE) is None
+    assert services.saved_searches_after_import() == []
+    assert not SavedSearchRun.objects.exists()
