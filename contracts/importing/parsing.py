@@ -47,6 +47,16 @@ class UnreadableFile(Exception):
     """The file stops being readable CSV text part-way (bad encoding, broken quoting)."""
 
 
+def not_in_encoding(encoding: str, where: str, error: UnicodeError) -> str:
+    """Why a file that is not in `encoding` stops, and what to do: Excel saves a CSV in the
+    Windows code page unless told otherwise."""
+    where = f" ({where})" if where else ""
+    return (
+        f"the file is not {encoding} text{where}: {error}; "
+        "name its encoding with --encoding (a CSV saved by Excel is often cp1252)"
+    )
+
+
 @dataclass(frozen=True)
 class Rejection:
     """An awarded row that could not be used, and why."""
@@ -336,7 +346,7 @@ class ExportReader:
         except UnicodeDecodeError as error:
             # Text is decoded a block ahead of the csv reader, so the line is approximate.
             raise UnreadableFile(
-                f"the file is not {self._encoding} text (at or after line {line}): {error}"
+                not_in_encoding(self._encoding, f"at or after line {line}", error)
             ) from error
         except csv.Error as error:
             raise UnreadableFile(f"line {line}: unreadable CSV ({error})") from error

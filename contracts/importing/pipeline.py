@@ -42,7 +42,7 @@ from multiprocessing.connection import Connection
 from typing import IO, Any
 
 from .columns import ColumnMap, MissingColumns
-from .parsing import ContractRecord, ExportReader, Rejection, RowParser, UnreadableFile
+from .parsing import ContractRecord, ExportReader, Rejection, RowParser, UnreadableFile, not_in_encoding
 
 # Parsing processes: the writer and PostgreSQL need a share of the cores too.
 PARSERS = max(1, min(2, os.cpu_count() or 1))
@@ -172,7 +172,7 @@ def _header(data: bytes, encoding: str) -> list[str]:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
-        raise UnreadableFile(f"the file is not {encoding} text (line 1): {error}") from error
+        raise UnreadableFile(not_in_encoding(encoding, "line 1", error)) from error
     try:
         header = next(csv.reader(io.StringIO(text, newline="")), None)
     except csv.Error as error:
@@ -260,7 +260,7 @@ def _feed(blocks: _RowBlocks, inputs: list[Connection], encoding: str) -> None:
                 inputs[count % len(inputs)].send(block)
                 count += 1
         except UnicodeError as error:  # re-encoding to UTF-8 failed
-            inputs[count % len(inputs)].send(f"the file is not {encoding} text: {error}")
+            inputs[count % len(inputs)].send(not_in_encoding(encoding, "", error))
             return
         for offset in range(len(inputs)):
             inputs[(count + offset) % len(inputs)].send(None)
@@ -347,7 +347,7 @@ def _parsed(
         except UnicodeDecodeError as error:
             head = block.data[: error.start]
             line = block.first_line + _lines(head)
-            chunk.failure = UnreadableFile(f"the file is not {encoding} text (line {line}): {error}")
+            chunk.failure = UnreadableFile(not_in_encoding(encoding, f"line {line}", error))
             text = head[: _row_end(head, first=False) or 0].decode(encoding)  # the whole rows before
         if "\x00" in text:  # a NUL is padding, not text; PostgreSQL's text cannot hold one
             text = text.replace("\x00", "")

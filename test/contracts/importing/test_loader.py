@@ -288,6 +288,11 @@ def test_undecodable_text_stops_the_import_but_keeps_the_rows_before():
 
     assert raised.value.summary.created == Contract.objects.count() > 0
     assert not Contract.objects.filter(reference_id="999").exists()
+    assert "--encoding" in str(raised.value)  # what to do about it
+
+    run_import(header + good + bad, encoding="cp1252")  # as Excel saves it
+
+    assert Contract.objects.get(reference_id="999").contractor.name == "CAFÉ BUILDERS"
 
 
 def test_progress_is_reported_in_bytes_up_to_the_whole_file(tmp_path):
