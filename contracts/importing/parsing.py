@@ -38,6 +38,13 @@ from .values import (
     parse_reference,
 )
 
+# The csv module refuses a cell longer than 131,072 characters, and that stopped the whole
+# import: a pasted item specification can be that long. A cell is taken up to 16 Mi
+# characters (the parsers read on past a block for a row that long); anything longer is no
+# real cell but a quote left open, and stops the import at its line as before.
+MAX_CELL_CHARS = 16 * 1024 * 1024
+csv.field_size_limit(MAX_CELL_CHARS)
+
 # The unique btree index on reference_id holds at most ~2,700 bytes per entry; award
 # references are short numbers, so anything near that long is not one.
 MAX_REFERENCE_LENGTH = 500

@@ -119,6 +119,18 @@ def test_the_longest_delivery_list_is_a_chip_and_a_drill_down_like_any_area(alic
 
 
 @pytest.mark.django_db
+def test_a_cell_longer_than_the_csv_modules_default_limit_is_kept_whole():
+    """The csv module stops at 131,072 characters a cell; a pasted specification can be longer."""
+    title = noise(300_000, 6)
+    data = export(row("1", **{"Notice Title": title}), row("2"))
+
+    summary, rejections = import_bytes(data)
+
+    assert (summary.created, rejections) == (2, [])
+    assert Contract.objects.get(reference_id="1").notice_title == title
+
+
+@pytest.mark.django_db
 def test_a_nul_in_a_cell_is_dropped_not_a_failed_import():
     """PostgreSQL's text cannot hold a NUL; a stray one (padding) must not stop the import."""
     data = export(row("1", **{"Award Title": "Road\x00 widening"}), row("2"))
