@@ -378,10 +378,19 @@ def _write_csv(queryset: QuerySet, path: Path) -> int:
     return rows
 
 
+# DuckDB's CSV reader refuses a line over 2 MB by default, and one title that long (which
+# PostgreSQL and the import take) failed the whole build. PostgreSQL's largest text is 1 GB;
+# the limit costs no memory until a line needs it (measured: the same peak either way).
+_MAX_LINE_BYTES = 1 << 30
+
+
 def _read_csv(path: Path, columns: dict[str, str]) -> str:
     spec = ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items())
     quoted = str(path).replace("'", "''")
-    return f"read_csv('{quoted}', header = false, quote = '\"', escape = '\"', columns = {{{spec}}})"
+    return (
+        f"read_csv('{quoted}', header = false, quote = '\"', escape = '\"', columns = {{{spec}}}, "
+        f"max_line_size = {_MAX_LINE_BYTES})"
+    )
 
 
 def _load(tmp: Path, target: Path, key: str) -> None:

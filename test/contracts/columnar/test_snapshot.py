@@ -180,3 +180,17 @@ def test_a_failed_background_build_is_not_retried_by_every_query(monkeypatch):
     monkeypatch.setattr(snapshot_module, "_failed_at", snapshot_module._failed_at - 31)
     start_and_wait()
     assert len(attempts) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_longer_than_duckdbs_default_csv_line_is_in_the_snapshot(columnar, make_contract):
+    """DuckDB's CSV reader refuses a line over 2 MB unless told: one long title failed the build."""
+    make_contract(reference_id="LONG", title="road " + "x" * 3_000_000)
+    make_contract(reference_id="SHORT", title="bridge")
+    DatasetVersion.bump()
+
+    build_snapshot()
+
+    with snapshot_cursor() as cursor:
+        lengths = cursor.execute("SELECT reference_id, length(title) FROM contracts ORDER BY 1").fetchall()
+    assert lengths == [("LONG", 3_000_005), ("SHORT", 6)]
