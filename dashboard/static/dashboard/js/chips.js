@@ -70,7 +70,7 @@ export class ChipInput {
         h(
           "li",
           { class: "chip" },
-          h("span", {}, value),
+          h("span", { title: value }, value),
           h(
             "button",
             { type: "button", "aria-label": `Remove ${this.label} ${value}`, onclick: () => this.remove(index) },
