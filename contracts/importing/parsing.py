@@ -41,7 +41,8 @@ from .values import (
 # The csv module refuses a cell longer than 131,072 characters, and that stopped the whole
 # import: a pasted item specification can be that long. A cell is taken up to 16 Mi
 # characters (the parsers read on past a block for a row that long); anything longer is no
-# real cell but a quote left open, and stops the import at its line as before.
+# real cell but a quote left open, and stops the import at its line as before. The limit is
+# the csv module's, for the whole process: set where every reader of an export imports it.
 MAX_CELL_CHARS = 16 * 1024 * 1024
 csv.field_size_limit(MAX_CELL_CHARS)
 
