@@ -82,14 +82,24 @@ def saved_search_delete(*, saved_search: SavedSearch) -> None:
 
 
 def _locked(saved_search: SavedSearch) -> SavedSearch:
-    """The search's row as it is now, locked until the transaction ends. Edits, deletes and
-    runs of one search then happen one after another, each seeing what the one before left:
-    two edits cannot both create its beat entry, and a delete cannot miss a run being
-    recorded (whose row would then block it)."""
-    locked = SavedSearch.objects.select_for_update(of=("self",)).filter(id=saved_search.id).first()
+    """The search's row as it is now, locked (``_locked_row``); 404 if it went meanwhile."""
+    locked = _locked_row(saved_search.id)
     if locked is None:
         raise SavedSearchNotFound("No saved search of yours has this id.")
     return locked
+
+
+def _locked_row(saved_search_id: int) -> SavedSearch | None:
+    """The search's row (with its owner) as it is now, locked until the transaction ends.
+    Edits, deletes and runs of one search then happen one after another, each seeing what
+    the one before left: two edits cannot both create its beat entry, and a delete cannot
+    miss a run being recorded (whose row would then block it)."""
+    return (
+        SavedSearch.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .filter(id=saved_search_id)
+        .first()
+    )
 
 
 def _check_name_free(*, owner: AbstractBaseUser, name: str) -> None:
@@ -110,12 +120,7 @@ def saved_search_run(*, saved_search_id: int, trigger: str) -> SavedSearchRun | 
     """Run a saved search: submit its job and record what changed; None if it was deleted or
     its owner deactivated (an account that cannot log in spends no worker's time)."""
     with transaction.atomic():
-        saved_search = (
-            SavedSearch.objects.select_for_update(of=("self",))
-            .select_related("owner")
-            .filter(id=saved_search_id)
-            .first()
-        )
+        saved_search = _locked_row(saved_search_id)
         if saved_search is None or not saved_search.owner.is_active:
             return None
         params = job_kind(saved_search.kind).parse(saved_search.request)

@@ -10,7 +10,7 @@ import httpx
 import psycopg
 import pytest
 
-from test.support.job_helpers import dsn, wait_until
+from test.support.job_helpers import dsn, terminate_backends, wait_until
 
 pytestmark = [pytest.mark.integration]
 
@@ -37,9 +37,7 @@ def test_after_a_database_restart_the_pool_lends_no_dead_connection(asgi_server_
         assert set(pool.map(list_jobs, range(32))) == {200}
     pids = server_backends()
     assert len(pids) >= 2
-    with psycopg.connect(dsn(), autocommit=True) as conn:  # what a restart does to each of them
-        for pid in pids:
-            conn.execute("SELECT pg_terminate_backend(%s)", [pid])
+    terminate_backends(pids)  # what a restart does to each of them
     wait_until(lambda: not set(pids) & set(server_backends()), what="the server's sessions to end")
 
     with ThreadPoolExecutor(8) as pool:
