@@ -113,33 +113,44 @@ def _one_query_string_one_transaction() -> bool:
 
 
 class Counted(NamedTuple):
-    """What ``insert_below_limits`` counted, and whether the job went in; ``duplicate`` when
-    it was within the limits but a unique constraint kept it out (the owner's identical
-    queued or running job, or their job with the same Idempotency-Key)."""
+    """What ``insert_below_limits`` found and counted, and whether the job went in.
+
+    ``twin`` is the owner's queued or running job for the same request (cache key), found
+    before any insert: then nothing is inserted, whatever the limits, and the submit joins
+    it. ``duplicate`` when the job was within the limits but a unique constraint kept it out
+    all the same (an identical submit or one with the same Idempotency-Key committed first)."""
 
     inserted: bool
     active: int
     of_kinds: int
     duplicate: bool = False
+    twin: Job | None = None
 
 
 def insert_below_limits(
     job: Job, *, max_active: int, kinds: Sequence[str] = (), max_of_kinds: int | None = None
 ) -> Counted:
-    """INSERT the new ``job`` (its ``auto_now`` times set here, as ``save()`` would) only
-    while its owner has fewer than ``max_active`` queued or running jobs (and fewer than
-    ``max_of_kinds`` of ``kinds``), counted under the owner's row lock, so that one user's
-    concurrent submits are counted one after another and cannot overshoot a limit together,
-    and only when no unique constraint holds it out (``ON CONFLICT DO NOTHING``: an identical
-    submit that won the race is reported as ``duplicate``, not raised).
+    """INSERT the new ``job`` (its ``auto_now`` times set here, as ``save()`` would) unless
+    its owner has a queued or running job for the same request already (returned as
+    ``twin``, to be joined), and only while the owner has fewer than ``max_active`` queued
+    or running jobs (and fewer than ``max_of_kinds`` of ``kinds``). The look-up and the
+    count run under the owner's row lock, so that one user's concurrent submits are seen
+    one after another and cannot overshoot a limit together, and only when no unique
+    constraint holds it out (``ON CONFLICT DO NOTHING``: an identical submit that won the
+    race is reported as ``duplicate``, not raised).
 
-    On PostgreSQL the lock, the count and the conditional insert go as one query string: one
-    round trip and one transaction, committed when it returns, where they had been five
-    (BEGIN, lock, count, insert, COMMIT) with the lock held throughout, each sent only once
-    the request's thread had the GIL back. The count is a statement after the lock's, so
-    under READ COMMITTED it sees every job that the lock's previous holder committed.
-    Elsewhere (SQLite; inside the caller's transaction) they are sent one by one in a
-    transaction (a savepoint) of their own.
+    The look-up reads before the insert rather than leaving twins to the unique index: a
+    twin that is finishing right now is still joined (the statement's snapshot has it
+    running), where the index would let the insert through as soon as the twin's SUCCESS
+    commits, and queue the same work again.
+
+    On PostgreSQL the lock, the look-up, the count and the conditional insert go as one
+    query string: one round trip and one transaction, committed when it returns, where they
+    had been six (the look-up, BEGIN, lock, count, insert, COMMIT) with the lock held across
+    four, each sent only once the request's thread had the GIL back. The look-up and the
+    count are a statement after the lock's, so under READ COMMITTED they see every job that
+    the lock's previous holder committed. Elsewhere (SQLite; inside the caller's
+    transaction) they are sent one by one in a transaction (a savepoint) of their own.
     """
 
     def below_limits(active: int, of_kinds: int) -> bool:
@@ -147,28 +158,31 @@ def insert_below_limits(
 
     values = _values_of(job)
     if _one_query_string_one_transaction():
-        inserted, active, of_kinds = _insert_below_limits_at_once(
-            job.owner_id, values, max_active, kinds, max_of_kinds
+        inserted, active, of_kinds, twin = _insert_below_limits_at_once(
+            job, values, max_active, kinds, max_of_kinds
         )
     else:
         inserted = False
         with transaction.atomic():
             lock_owner(job.owner_id)
+            twin = active_for(job.owner_id, job.cache_key)
             active, of_kinds = count_active(job.owner_id, kinds)
-            if below_limits(active, of_kinds):
+            if twin is None and below_limits(active, of_kinds):
                 with connection.cursor() as cursor:
                     cursor.execute(f"{_insert_statement()} ON CONFLICT DO NOTHING", values)
                     inserted = cursor.rowcount == 1
     if inserted:
         _saved(job)
-    return Counted(inserted, active, of_kinds, duplicate=below_limits(active, of_kinds) and not inserted)
+    duplicate = twin is None and below_limits(active, of_kinds) and not inserted
+    return Counted(inserted, active, of_kinds, duplicate=duplicate, twin=twin)
 
 
 def _insert_below_limits_at_once(
-    owner_id: int, values: list[Any], max_active: int, kinds: Sequence[str], max_of_kinds: int | None
-) -> tuple[bool, int, int]:
-    lock_sql, lock_params = _lock_owner_statement(owner_id)
-    count_sql, count_params = _count_active_statement(owner_id, kinds)
+    job: Job, values: list[Any], max_active: int, kinds: Sequence[str], max_of_kinds: int | None
+) -> tuple[bool, int, int, Job | None]:
+    lock_sql, lock_params = _lock_owner_statement(job.owner_id)
+    twin_sql, twin_params = _active_for_statement(job.owner_id, job.cache_key)
+    count_sql, count_params = _count_active_statement(job.owner_id, kinds)
     below = "active < %s"
     limits = [max_active]
     if max_of_kinds is not None:
@@ -176,16 +190,18 @@ def _insert_below_limits_at_once(
         limits.append(max_of_kinds)
     sql = (
         f"{lock_sql}; "
-        f"WITH counted AS ({count_sql}), "
+        f"WITH twin AS ({twin_sql}), counted AS ({count_sql}), "
         f"inserted AS (INSERT INTO {_q(_TABLE)} ({_all_columns()}) "
-        f"SELECT {_placeholders()} FROM counted WHERE {below} ON CONFLICT DO NOTHING RETURNING 1) "
-        "SELECT EXISTS (SELECT 1 FROM inserted), active, of_kinds FROM counted"
+        f"SELECT {_placeholders()} FROM counted WHERE {below} AND NOT EXISTS (SELECT 1 FROM twin) "
+        "ON CONFLICT DO NOTHING RETURNING 1) "
+        "SELECT EXISTS (SELECT 1 FROM inserted), active, of_kinds, twin.* FROM counted LEFT JOIN twin ON TRUE"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*lock_params, *count_params, *values, *limits])
+        cursor.execute(sql, [*lock_params, *twin_params, *count_params, *values, *limits])
         cursor.nextset()  # past the lock's row
-        inserted, active, of_kinds = cursor.fetchone()
-    return bool(inserted), int(active), int(of_kinds)
+        inserted, active, of_kinds, *twin_row = cursor.fetchone()
+    twin = _job_from(twin_row) if twin_row[0] is not None else None  # the id: NULL when none
+    return bool(inserted), int(active), int(of_kinds), twin
 
 
 def _values_of(job: Job) -> list[Any]:
@@ -207,12 +223,16 @@ def _saved(job: Job) -> None:
 
 def active_for(owner_id: int, cache_key: str) -> Job | None:
     """The owner's queued or running job for this request, if any (a unique index allows one)."""
+    return _one(*_active_for_statement(owner_id, cache_key))
+
+
+def _active_for_statement(owner_id: int, cache_key: str) -> tuple[str, list[Any]]:
     states, params = _in("state", ACTIVE_STATES)
     sql = (
         f"SELECT {_all_columns()} FROM {_q(_TABLE)} "
         f"WHERE {_column('owner')} = %s AND {_column('cache_key')} = %s AND {states} LIMIT 1"
     )
-    return _one(sql, [owner_id, cache_key, *params])
+    return sql, [owner_id, cache_key, *params]
 
 
 def count_active(owner_id: int, kinds: Sequence[str] = ()) -> tuple[int, int]:

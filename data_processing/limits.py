@@ -1,9 +1,10 @@
 """What one user may have at once: active jobs, running exports, stored export bytes.
 
 Checked at submit, only when a new job would be queued (a cached answer or joining an
-identical job costs nothing). Active jobs are counted under the owner's row lock, in the
-statement that inserts the new job (``job_rows.insert_below_limits``), so concurrent submits
-by one user are counted one after another and cannot overshoot a limit together.
+identical job costs nothing). Active jobs are looked up and counted under the owner's row
+lock, in the statement that inserts the new job (``job_rows.insert_below_limits``), so
+concurrent submits by one user are seen one after another and cannot overshoot a limit
+together.
 """
 
 from __future__ import annotations
@@ -21,23 +22,35 @@ from .models import Job, JobState
 from .registry import JobKindSpec, job_kinds
 
 
-def job_insert_within_limits(job: Job, *, spec: JobKindSpec) -> bool:
-    """Insert the new ``job`` of this kind, or raise the API error naming the limit it would
-    break. False when a unique constraint kept it out: the owner's identical queued or running
-    job, or their job with the same Idempotency-Key, is there already."""
+def job_insert_within_limits(job: Job, *, spec: JobKindSpec) -> Job | None:
+    """Insert the new ``job`` of this kind unless its owner has an identical one queued or
+    running, or raise the API error naming the limit it would break.
+
+    Returns the job that now answers the request: ``job`` once inserted, or the owner's
+    identical queued or running job, which is joined whatever the limits. None when a unique
+    constraint kept it out all the same: an identical submit, or one with the same
+    Idempotency-Key, committed first."""
     max_active = settings.JOB_MAX_ACTIVE_PER_USER
     max_exports = settings.JOB_MAX_ACTIVE_EXPORTS_PER_USER
     if not spec.writes_file:
         counted = job_rows.insert_below_limits(job, max_active=max_active)
     else:
+        # An identical export already on its way is joined, however full the storage.
+        twin = job_rows.active_for(job.owner_id, job.cache_key)
+        if twin is not None:
+            return twin
         # Outside the lock: only finished exports' files count, which no submit changes.
         _export_storage_check(job.owner)
         export_kinds = [kind.name for kind in job_kinds() if kind.writes_file]
         counted = job_rows.insert_below_limits(
             job, max_active=max_active, kinds=export_kinds, max_of_kinds=max_exports
         )
-    if counted.inserted or counted.duplicate:
-        return counted.inserted
+    if counted.inserted:
+        return job
+    if counted.twin is not None:
+        return counted.twin
+    if counted.duplicate:
+        return None
     if counted.active >= max_active:
         raise _too_many("active_jobs", "JOB_MAX_ACTIVE_PER_USER", max_active, f"{counted.active} jobs")
     exports = f"{counted.of_kinds} exports"

@@ -83,21 +83,17 @@ def job_submit(
     if cached is not None:
         return _served_from_cache(fields, cached, fingerprint)
 
-    # Read before the insert, not left to its unique index: a twin that is finishing right
-    # now is still joined (this read's snapshot has it running), where the index would let
-    # the insert through as soon as the twin's SUCCESS commits, and queue the work again.
-    active = job_rows.active_for(owner.pk, cache_key)
-    if active is not None:
-        return Submission(job=active, deduplicated=True)
-
     job = Job(**fields, message=queued_message(spec))
     # Twice at most: the job that kept this one out may end before it is read.
     for _attempt in range(2):
-        if job_insert_within_limits(job, spec=spec):
+        holder = job_insert_within_limits(job, spec=spec)
+        if holder is job:
             # Enqueue only once the row is committed (at once, unless the caller holds a
             # transaction), or a fast worker could miss it.
             transaction.on_commit(lambda: _announce_new(job))
             return Submission(job=job)
+        if holder is not None:  # the owner's identical job, queued or running: join it
+            return Submission(job=holder, deduplicated=True)
         # An identical submit (or one with the same key) won the race for a unique
         # constraint: join it.
         held = Q(cache_key=cache_key, state__in=ACTIVE_STATES)

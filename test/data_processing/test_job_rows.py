@@ -94,31 +94,51 @@ def test_a_new_job_is_locked_counted_inserted_and_committed_in_one_round_trip(al
         inserted = job_rows.insert_below_limits(job, max_active=2, kinds=["search"], max_of_kinds=2)
     refused = job_rows.insert_below_limits(over, max_active=3, kinds=["search"], max_of_kinds=2)
 
-    assert inserted == (True, 1, 1, False) and refused == (False, 2, 2, False)
-    assert len(queries) == 1 and " FOR UPDATE; WITH counted AS " in queries[0]["sql"]
+    assert inserted[:4] == (True, 1, 1, False) and refused[:4] == (False, 2, 2, False)
+    assert len(queries) == 1 and " FOR UPDATE; WITH twin AS " in queries[0]["sql"]
     assert Job.objects.get(id=job.id).created_at == job.created_at
     assert not Job.objects.filter(id=over.id).exists()
 
 
+def counted(job: Job, **limits) -> tuple[bool, int, int, bool, uuid.UUID | None]:
+    """``insert_below_limits`` with its twin named by id."""
+    found = job_rows.insert_below_limits(job, **limits)
+    return (*found[:4], found.twin.id if found.twin else None)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_duplicate_is_kept_out_by_the_insert_itself_and_said_to_be_one(alice, bob):
-    queued = new_job(alice, idempotency_key="key-1")
+def test_an_identical_active_job_is_found_under_the_lock_and_nothing_inserted(alice, bob):
+    queued = new_job(alice, message="Queued.")
     twin = Job(owner=alice, kind="search", params={"filters": {}}, cache_key=queued.cache_key)
-    same_key = Job(
-        owner=alice, kind="search", params={}, cache_key=f"search:{uuid.uuid4().hex}", idempotency_key="key-1"
-    )
     others = Job(owner=bob, kind="search", params={"filters": {}}, cache_key=queued.cache_key)
 
     with CaptureQueriesContext(connection) as queries:
-        kept_out = job_rows.insert_below_limits(twin, max_active=5)
+        found = job_rows.insert_below_limits(twin, max_active=5)
 
-    assert kept_out == (False, 1, 0, True) and len(queries) == 1
-    assert job_rows.insert_below_limits(same_key, max_active=5) == (False, 1, 0, True)
-    # A limit is reported as such, not as a duplicate, and another owner's job is no twin.
-    assert job_rows.insert_below_limits(twin, max_active=1) == (False, 1, 0, False)
-    assert job_rows.insert_below_limits(others, max_active=5) == (True, 0, 0, False)
+    assert len(queries) == 1 and "WITH twin AS " in queries[0]["sql"]
+    assert found[:4] == (False, 1, 0, False)
+    assert found.twin == Job.objects.get(id=queued.id)
+    assert (found.twin.message, found.twin.created_at) == ("Queued.", queued.created_at)
+    # Joined whatever the limits: a twin costs its owner nothing more.
+    assert counted(twin, max_active=1) == (False, 1, 0, False, queued.id)
+    # Another owner's job is no twin, and a finished one is not joined.
+    assert counted(others, max_active=5) == (True, 0, 0, False, None)
     Job.objects.filter(id=queued.id).update(state=JobState.SUCCESS)
-    assert job_rows.insert_below_limits(twin, max_active=5) == (True, 0, 0, False)
+    assert counted(twin, max_active=5) == (True, 0, 0, False, None)
+    assert Job.objects.filter(owner=alice, cache_key=queued.cache_key).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_duplicate_is_kept_out_by_the_insert_itself_and_said_to_be_one(alice):
+    new_job(alice, idempotency_key="key-1")
+    same_key = Job(
+        owner=alice, kind="search", params={}, cache_key=f"search:{uuid.uuid4().hex}", idempotency_key="key-1"
+    )
+    over = Job(owner=alice, kind="search", params={}, cache_key=f"search:{uuid.uuid4().hex}")
+
+    assert counted(same_key, max_active=5) == (False, 1, 0, True, None)
+    # A limit is reported as such, not as a duplicate.
+    assert counted(over, max_active=1) == (False, 1, 0, False, None)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -141,7 +161,7 @@ def test_a_new_job_waits_for_the_owners_lock_and_counts_what_its_holder_committe
         wait_until(blocked_backend_pids, what="the insert to wait for the owner's lock")
         holder.execute(f"UPDATE {jobs} SET state = 'PENDING' WHERE id = %s", [finished.id])
         holder.commit()
-        assert counted.result(timeout=30) == (False, 1, 0, False)
+        assert counted.result(timeout=30)[:4] == (False, 1, 0, False)
     assert not Job.objects.filter(id=job.id).exists()
 
 
@@ -195,11 +215,15 @@ from data_processing.models import Job, JobState
 
 owner = get_user_model().objects.create_user("sqlite-owner", password="x" * 12)
 job = Job(owner=owner, kind="search", params={"filters": {}}, cache_key="search:" + uuid.uuid4().hex)
-assert job_rows.insert_below_limits(job, max_active=1) == (True, 0, 0, False)
+assert job_rows.insert_below_limits(job, max_active=1) == (True, 0, 0, False, None)
 over = Job(owner=owner, kind="search", params={"filters": {}}, cache_key="search:" + uuid.uuid4().hex)
-assert job_rows.insert_below_limits(over, max_active=1) == (False, 1, 0, False)
+assert job_rows.insert_below_limits(over, max_active=1) == (False, 1, 0, False, None)
 twin = Job(owner=owner, kind="search", params={"filters": {}}, cache_key=job.cache_key)
-assert job_rows.insert_below_limits(twin, max_active=5) == (False, 1, 0, True)
+assert job_rows.insert_below_limits(twin, max_active=1).twin.id == job.id
+same_key = Job(owner=owner, kind="search", params={}, cache_key="search:x", idempotency_key="k")
+assert job_rows.insert_below_limits(same_key, max_active=5).inserted
+again = Job(owner=owner, kind="search", params={}, cache_key="search:y", idempotency_key="k")
+assert job_rows.insert_below_limits(again, max_active=5) == (False, 2, 0, True, None)
 assert job_rows.active_for(owner.pk, job.cache_key).id == job.id
 claimed = services.job_claim(str(job.id))
 assert (claimed.state, claimed.attempts) == (JobState.STARTED, 1), claimed
@@ -208,7 +232,7 @@ assert services.job_claim(str(job.id)) is None  # running, and not quiet: nobody
 services.job_succeed(claimed)
 done = Job.objects.get(id=job.id)
 assert (done.state, done.progress, done.completed_at is not None) == (JobState.SUCCESS, 100, True)
-assert job_rows.count_active(owner.pk) == (0, 0)
+assert job_rows.count_active(owner.pk) == (1, 0)  # same_key, still queued
 print("sqlite job life: ok")
 """
 
