@@ -150,7 +150,14 @@ def submit_view(spec: JobKindSpec, *, alias: bool = False) -> type[JobSubmitApi]
         summary=spec.summary,
         description=f"Old URL of `tasks/{spec.slug}/`." if alias else "",
         deprecated=alias,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH, "pattern": r"\S"},
+                OpenApiParameter.HEADER,
+                required=False,
+            )
+        ],
     )(view)
 
 

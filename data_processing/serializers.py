@@ -11,7 +11,7 @@ from config.errors import ErrorResponseSerializer
 from contracts.serializers import FilteredRequestSerializer
 
 from .models import JobState
-from .registry import canonical_kind
+from .registry import canonical_kind, job_kinds
 
 
 class ExportRequestSerializer(FilteredRequestSerializer):
@@ -77,13 +77,21 @@ class ResultUnavailableSerializer(ErrorResponseSerializer):
 
 class JobListQuerySerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=JobState.choices, required=False)
-    kind = serializers.CharField(required=False, help_text="A job kind (or an old name of one).")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # The kinds are registered once the apps are ready, after this module is imported:
+        # their names are read here, so the schema lists them too.
+        fields = super().get_fields()
+        fields["kind"] = serializers.ChoiceField(
+            choices=[name for spec in job_kinds() for name in (spec.name, *spec.name_aliases)],
+            required=False,
+            help_text="A job kind (or an old name of one).",
+            error_messages={"invalid_choice": '"{input}" is not a job kind; see GET kinds/.'},
+        )
+        return fields
 
     def validate_kind(self, value: str) -> str:
-        kind = canonical_kind(value)
-        if kind is None:
-            raise serializers.ValidationError(f'"{value}" is not a job kind; see GET kinds/.')
-        return kind
+        return canonical_kind(value) or value
 
 
 class JobKindSerializer(serializers.Serializer):

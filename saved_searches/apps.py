@@ -10,6 +10,7 @@ class SavedSearchesConfig(AppConfig):
 
         from contracts.signals import dataset_changed
 
+        from . import openapi  # noqa: F401  (registers the OpenAPI extension of saved-search bodies)
         from .models import SavedSearch
         from .receivers import delete_beat_entry, queue_runs_after_import
 

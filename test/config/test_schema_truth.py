@@ -1,0 +1,114 @@
+"""The schema says what the API refuses: each rule it documents beyond drf-spectacular's own
+mapping (contracts/openapi.py, saved_searches/openapi.py, the amount and kind fields) is
+checked here against the answer the API gives to a body that breaks it, and to one that
+keeps it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+pytestmark = pytest.mark.django_db
+
+CHIPS = "/api/v1/contracts"
+TASKS = "/api/v1/data-processing/tasks"
+
+
+@pytest.fixture
+def schema(alice_client) -> dict[str, Any]:
+    return alice_client.get("/api/v1/schema/?format=json").json()
+
+
+def component(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    return schema["components"]["schemas"][name]
+
+
+def enum_of(schema: dict[str, Any], field: dict[str, Any]) -> list[str]:
+    """A field's choices, inline or in the component drf-spectacular moved them to."""
+    for part in (field, *field.get("allOf", ())):
+        if "$ref" in part:
+            return component(schema, part["$ref"].rsplit("/", 1)[-1])["enum"]
+        if "enum" in part:
+            return part["enum"]
+    raise AssertionError(f"no choices in {field}")
+
+
+def test_strict_bodies_say_they_take_no_other_field_and_the_api_refuses_one(schema, alice_client):
+    for name in (
+        "ChipSearchRequest",
+        "Filters",
+        "ValueRange",
+        "EntityTableRequest",
+        "ValueDistributionRequest",
+    ):
+        assert component(schema, name)["additionalProperties"] is False, name
+
+    answer = alice_client.post(f"{CHIPS}/chip-search/", {"filters": {}, "extra": 1}, format="json")
+    assert answer.status_code == 400 and answer.json()["errors"] == {"extra": ["Unknown field."]}
+
+
+def test_chip_names_say_they_need_a_character_that_is_not_whitespace(schema, alice_client):
+    item = component(schema, "Filters")["properties"]["keywords"]["items"]
+    assert (item["minLength"], item["pattern"], item["maxLength"]) == (1, r"\S", 200)
+    assert not re.search(item["pattern"], " \t")
+
+    for blank in ("", "  "):
+        answer = alice_client.post(f"{CHIPS}/chip-search/", {"filters": {"keywords": [blank]}}, format="json")
+        assert answer.status_code == 400 and "filters.keywords.0" in answer.json()["errors"]
+    kept = alice_client.post(f"{CHIPS}/chip-search/", {"filters": {"keywords": [" road "]}}, format="json")
+    assert kept.status_code == 200
+
+
+def test_an_amount_is_text_or_a_whole_number_as_the_api_takes_it(schema, alice_client):
+    amount = component(schema, "ValueRange")["properties"]["min"]
+    text, number = amount["oneOf"]
+    assert amount["nullable"] and (text["type"], number["type"]) == ("string", "integer")
+
+    for value in (1000000, "1000000.50", " 2.5 ", ".5", ""):
+        assert re.search(text["pattern"], value) if isinstance(value, str) else value >= number["minimum"]
+        body = {"filters": {"value_range": {"min": value}}}
+        assert alice_client.post(f"{CHIPS}/chip-search/", body, format="json").status_code == 200, value
+    for value in ("1.005", "12345678901234567", "-1", "abc"):
+        assert not re.search(text["pattern"], value), value
+        body = {"filters": {"value_range": {"min": value}}}
+        assert alice_client.post(f"{CHIPS}/chip-search/", body, format="json").status_code == 400, value
+
+
+def test_the_idempotency_key_header_is_documented_with_its_bounds(schema, alice_client):
+    (header,) = [p for p in schema["paths"][f"{TASKS}/search/"]["post"]["parameters"] if p["in"] == "header"]
+    assert header["name"] == "Idempotency-Key"
+    assert (header["schema"]["minLength"], header["schema"]["maxLength"]) == (1, 200)
+
+    too_long = alice_client.post(
+        f"{TASKS}/search/", {"filters": {}}, format="json", HTTP_IDEMPOTENCY_KEY="k" * 201
+    )
+    assert too_long.status_code == 400 and "Idempotency-Key" in too_long.json()["errors"]
+
+
+def test_the_job_list_names_the_kinds_it_filters_by(schema, alice_client):
+    (kind,) = [p for p in schema["paths"][f"{TASKS}/"]["get"]["parameters"] if p["name"] == "kind"]
+    kinds = enum_of(schema, kind["schema"])
+    assert {"search", "analytics", "export", "entity_table"} <= set(kinds)
+
+    assert alice_client.get(f"{TASKS}/", {"kind": "search"}).status_code == 200
+    refused = alice_client.get(f"{TASKS}/", {"kind": "nonsense"})
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"kind": ['"nonsense" is not a job kind; see GET kinds/.']}
+
+
+@override_settings(SAVED_SEARCH_MIN_INTERVAL_SECONDS=600)
+def test_a_saved_search_body_documents_the_checks_its_serializer_makes(alice_client):
+    schema = alice_client.get("/api/v1/schema/?format=json").json()  # under the setting above
+    fields = component(schema, "SavedSearchWrite")["properties"]
+    assert fields["request"]["type"] == "object"
+    assert (fields["name"]["minLength"], fields["name"]["pattern"]) == (1, r"\S")
+    assert fields["every_seconds"]["minimum"] == 600
+    assert "search" in enum_of(schema, fields["kind"])
+
+    body = {"name": "  ", "kind": "search", "request": None, "every_seconds": 599}
+    answer = alice_client.post("/api/v1/saved-searches/", body, format="json")
+    assert answer.status_code == 400
+    assert {"name", "request", "every_seconds"} <= set(answer.json()["errors"])
