@@ -16,7 +16,7 @@ class ContractsConfig(AppConfig):
     verbose_name = "PhilGEPS contracts"
 
     def ready(self) -> None:
-        from . import openapi  # noqa: F401  (registers the OpenAPI extension of strict bodies)
+        from . import openapi  # noqa: F401  (registers the OpenAPI extensions of request bodies)
         from .selectors.time_ranges import time_ranges_forget_all  # imports the models
         from .signals import dataset_line_started
 

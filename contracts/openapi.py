@@ -1,22 +1,30 @@
-"""What the OpenAPI schema says of the strict request bodies, derived from their fields.
+"""What the OpenAPI schema says of request bodies beyond drf-spectacular's own mapping,
+derived from their fields.
 
-drf-spectacular maps each field's type and validators. Two rules these bodies enforce are
-not validators, so it leaves them out, and a client generated from the schema (or a fuzzer
-that trusts it) would send bodies the API refuses:
+drf-spectacular maps each field's type and validators. Three rules the API enforces are
+not validators, so it leaves them out or says less, and a client generated from the schema
+(or a fuzzer that trusts it) would send bodies the API refuses, or refuse to send ones it
+takes:
 
 - a ``StrictSerializer`` refuses any field it does not declare: ``additionalProperties: false``;
 - a CharField that may not be blank refuses ``""`` and, since it trims whitespace first,
   any string of whitespace only: ``minLength: 1`` and ``pattern: \\S`` (some character that
-  is not whitespace), in a list's items too.
+  is not whitespace), in a list's items too;
+- a DecimalField takes a JSON number as well as its text, and its text only in plain
+  notation within its digits (drf-spectacular documents text alone, with a pattern that
+  allows ``""`` and ``"-"``): a request's decimal is text of that form, blank only where
+  it may be null, or a whole number within its bounds. What text cannot say (a bound that
+  is not a whole number, say) the API still answers with a 400 naming the field.
 
 Registered by ``ContractsConfig.ready`` (drf-spectacular finds extensions by import).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import force_instance
 from rest_framework import serializers
 
@@ -55,3 +63,34 @@ def _document_non_blank(schema: dict[str, Any], field: serializers.Field) -> Non
     schema.setdefault("minLength", 1)
     if field.trim_whitespace:
         schema.setdefault("pattern", NOT_ONLY_WHITESPACE)
+
+
+class RequestDecimalExtension(OpenApiSerializerFieldExtension):
+    target_class = "rest_framework.fields.DecimalField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        field = self.target
+        if direction != "request":
+            return auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        return decimal_request_schema(field)
+
+
+def decimal_request_schema(field: serializers.DecimalField) -> dict[str, Any]:
+    """What ``field`` takes in a request: its text in plain notation, or a whole number."""
+    places = field.decimal_places or 0
+    whole = "+" if field.max_digits is None else f"{{1,{field.max_digits - places}}}"
+    number = rf"\d{whole}" if not places else rf"(\d{whole}(\.\d{{0,{places}}})?|\.\d{{1,{places}}})"
+    signs = "[+-]?" if field.min_value is None or field.min_value < 0 else r"\+?"
+    body = f"{signs}{number}"
+    if field.allow_null:
+        body = f"({body})?"  # blank text is null
+    text = {"type": "string", "pattern": rf"^\s*{body}\s*$"}
+    integer: dict[str, Any] = {"type": "integer"}
+    if field.min_value is not None:
+        integer["minimum"] = math.ceil(field.min_value)
+    if field.max_value is not None:
+        integer["maximum"] = math.floor(field.max_value)
+    elif field.max_digits is not None:
+        integer["maximum"] = 10 ** (field.max_digits - places) - 1
+    return {"oneOf": [text, integer]}

@@ -244,34 +244,8 @@ def _dict_range(data: Mapping[str, Any]) -> DateRange:
 # --- Filters -------------------------------------------------------------------------------------
 
 
-_WHOLE_DIGITS = MAX_AMOUNT_DIGITS - 2
-
-
-@extend_schema_field(
-    {
-        "oneOf": [
-            {
-                "type": "string",
-                "pattern": rf"^\s*(\d{{1,{_WHOLE_DIGITS}}}(\.\d{{0,2}})?|\.\d{{1,2}})?\s*$",
-                "description": "Pesos as text, at most 2 decimals; blank for no bound.",
-            },
-            {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": 10**_WHOLE_DIGITS - 1,
-                "description": "Whole pesos.",
-            },
-        ],
-        "nullable": True,
-    }
-)
-class AmountField(serializers.DecimalField):
-    """A bound of the value range, in pesos: a number or its text (drf-spectacular maps a
-    DecimalField to text alone, where the API has always taken numbers too)."""
-
-
-def _amount_field() -> AmountField:
-    return AmountField(
+def _amount_field() -> serializers.DecimalField:
+    return serializers.DecimalField(
         max_digits=MAX_AMOUNT_DIGITS,
         decimal_places=2,
         min_value=Decimal(0),

@@ -1,7 +1,6 @@
 """The schema says what the API refuses: each rule it documents beyond drf-spectacular's own
-mapping (contracts/openapi.py, saved_searches/openapi.py, the amount and kind fields) is
-checked here against the answer the API gives to a body that breaks it, and to one that
-keeps it."""
+mapping (contracts/openapi.py, saved_searches/openapi.py, the kind fields) is checked here
+against the answer the API gives to a body that breaks it, and to one that keeps it."""
 
 from __future__ import annotations
 
@@ -75,6 +74,20 @@ def test_an_amount_is_text_or_a_whole_number_as_the_api_takes_it(schema, alice_c
         assert not re.search(text["pattern"], value), value
         body = {"filters": {"value_range": {"min": value}}}
         assert alice_client.post(f"{CHIPS}/chip-search/", body, format="json").status_code == 400, value
+
+
+def test_a_decimal_that_may_not_be_null_is_never_blank_text(schema, alice_client):
+    band = component(schema, "ValueDistributionRequest")["properties"]["band_percent"]
+    text, number = band["oneOf"]
+    assert (number["minimum"], number["maximum"]) == (1, 25)
+    for refused in ("", " ", "-", "-1", "1.005"):
+        assert not re.search(text["pattern"], refused), refused
+        body = {"band_percent": refused}
+        assert alice_client.post(f"{CHIPS}/chip-value-distribution/", body, format="json").status_code == 400
+    for kept in ("2.5", " 10 ", 3):
+        assert isinstance(kept, int) or re.search(text["pattern"], kept)
+        body = {"band_percent": kept}
+        assert alice_client.post(f"{CHIPS}/chip-value-distribution/", body, format="json").status_code == 200
 
 
 def test_the_idempotency_key_header_is_documented_with_its_bounds(schema, alice_client):
