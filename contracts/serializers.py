@@ -94,10 +94,20 @@ def _names_field(max_length: int = MAX_NAME_LENGTH) -> BoundedListField:
 
 # --- Time ranges -------------------------------------------------------------------------------
 
+# A year as the API takes it: a number, or its four digits as text (surrounding whitespace is
+# trimmed), from MIN_YEAR to MAX_YEAR.
+_YEAR_NUMBER = {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR}
+_YEAR_TEXT = {
+    "type": "string",
+    "pattern": rf"^\s*({'|'.join(str(year) for year in range(MIN_YEAR, MAX_YEAR + 1))})\s*$",
+}
+_YEAR = {"oneOf": [_YEAR_NUMBER, _YEAR_TEXT]}
+_QUARTER = {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 4}, {"enum": ["1", "2", "3", "4"]}]}
+
 _TIME_RANGE_SCHEMA = {
     "oneOf": [
-        {"type": "string", "pattern": r"^\d{4}$", "description": "A whole year.", "example": "2023"},
-        {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR, "description": "A whole year."},
+        {**_YEAR_TEXT, "description": "A whole year.", "example": "2023"},
+        {**_YEAR_NUMBER, "description": "A whole year."},
         {
             "type": "object",
             "properties": {
@@ -109,7 +119,7 @@ _TIME_RANGE_SCHEMA = {
         },
         {
             "type": "object",
-            "properties": {"type": {"enum": ["yearly"]}, "year": {"type": "integer"}},
+            "properties": {"type": {"enum": ["yearly"]}, "year": _YEAR},
             "required": ["type", "year"],
             "additionalProperties": False,
         },
@@ -117,8 +127,8 @@ _TIME_RANGE_SCHEMA = {
             "type": "object",
             "properties": {
                 "type": {"enum": ["quarterly"]},
-                "year": {"type": "integer"},
-                "quarter": {"type": "integer", "minimum": 1, "maximum": 4},
+                "year": _YEAR,
+                "quarter": _QUARTER,
             },
             "required": ["type", "year", "quarter"],
             "additionalProperties": False,

@@ -90,6 +90,23 @@ def test_a_decimal_that_may_not_be_null_is_never_blank_text(schema, alice_client
         assert alice_client.post(f"{CHIPS}/chip-value-distribution/", body, format="json").status_code == 200
 
 
+def test_a_year_is_documented_within_the_years_the_api_takes(schema, alice_client):
+    shapes = component(schema, "Filters")["properties"]["time_ranges"]["items"]["oneOf"]
+    text = shapes[0]
+    yearly = next(s for s in shapes if s.get("properties", {}).get("type") == {"enum": ["yearly"]})
+    year_number, year_text = yearly["properties"]["year"]["oneOf"]
+    assert (year_number["minimum"], year_number["maximum"]) == (1990, 2100)
+    for refused in ("0000", "1989", "2101", "20233"):
+        assert not re.search(text["pattern"], refused) and not re.search(year_text["pattern"], refused)
+        for time_range in (refused, {"type": "yearly", "year": refused}):
+            body = {"filters": {"time_ranges": [time_range]}}
+            assert alice_client.post(f"{CHIPS}/chip-search/", body, format="json").status_code == 400
+    for kept in ("1990", " 2023 ", "2100"):
+        assert re.search(text["pattern"], kept) and re.search(year_text["pattern"], kept)
+        body = {"filters": {"time_ranges": [kept, {"type": "quarterly", "year": kept, "quarter": "2"}]}}
+        assert alice_client.post(f"{CHIPS}/chip-search/", body, format="json").status_code == 200
+
+
 def test_the_idempotency_key_header_is_documented_with_its_bounds(schema, alice_client):
     (header,) = [p for p in schema["paths"][f"{TASKS}/search/"]["post"]["parameters"] if p["in"] == "header"]
     assert header["name"] == "Idempotency-Key"
