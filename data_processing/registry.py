@@ -121,6 +121,11 @@ def job_kinds() -> tuple[JobKindSpec, ...]:
     return tuple(_KINDS.values())
 
 
+def kind_names() -> list[str]:
+    """Every name a kind answers to: each registered name, then its old aliases."""
+    return [name for spec in _KINDS.values() for name in (spec.name, *spec.name_aliases)]
+
+
 def canonical_kind(name: str) -> str | None:
     """The registered name for ``name`` or one of its old aliases; None if unknown."""
     name = _ALIASES.get(name, name)

@@ -11,7 +11,7 @@ from config.errors import ErrorResponseSerializer
 from contracts.serializers import FilteredRequestSerializer
 
 from .models import JobState
-from .registry import canonical_kind, job_kinds
+from .registry import canonical_kind, kind_names
 
 
 class ExportRequestSerializer(FilteredRequestSerializer):
@@ -83,15 +83,15 @@ class JobListQuerySerializer(serializers.Serializer):
         # their names are read here, so the schema lists them too.
         fields = super().get_fields()
         fields["kind"] = serializers.ChoiceField(
-            choices=[name for spec in job_kinds() for name in (spec.name, *spec.name_aliases)],
+            choices=kind_names(),
             required=False,
             help_text="A job kind (or an old name of one).",
             error_messages={"invalid_choice": '"{input}" is not a job kind; see GET kinds/.'},
         )
         return fields
 
-    def validate_kind(self, value: str) -> str:
-        return canonical_kind(value) or value
+    def validate_kind(self, value: str) -> str | None:
+        return canonical_kind(value)  # a choice: always known; old names become current ones
 
 
 class JobKindSerializer(serializers.Serializer):

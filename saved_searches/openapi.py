@@ -16,7 +16,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.plumbing import force_instance
 
 from contracts.openapi import document_non_blank
-from data_processing.registry import job_kinds
+from data_processing.registry import kind_names
 
 
 class SavedSearchWriteExtension(OpenApiSerializerExtension):
@@ -27,7 +27,7 @@ class SavedSearchWriteExtension(OpenApiSerializerExtension):
         schema = auto_schema._map_serializer(serializer, direction, bypass_extensions=True)
         properties = schema.get("properties", {})
         if "kind" in properties:
-            properties["kind"]["enum"] = [n for spec in job_kinds() for n in (spec.name, *spec.name_aliases)]
+            properties["kind"]["enum"] = kind_names()
         if "every_seconds" in properties:
             properties["every_seconds"]["minimum"] = settings.SAVED_SEARCH_MIN_INTERVAL_SECONDS
         if "request" in properties:

@@ -9,8 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import psycopg
 import pytest
-
-from test.support.job_helpers import dsn, terminate_backends, wait_until
+from job_helpers import dsn, terminate_backends, wait_until
 
 pytestmark = [pytest.mark.integration]
 

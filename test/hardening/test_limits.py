@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
+from job_helpers import stored_job
 from rest_framework.test import APIClient
 
 from config.throttling import AtomicRateThrottle
@@ -21,7 +22,6 @@ from data_processing.exports import export_directory
 from data_processing.models import ACTIVE_STATES, Job, JobState
 from data_processing.tasks import _limit_statements_to
 from saved_searches.models import SavedSearch
-from test.support.job_helpers import stored_job
 
 TASKS = "/api/v1/data-processing/tasks"
 CHIP_SEARCH = "/api/v1/contracts/chip-search/"
