@@ -114,3 +114,34 @@ def test_it_runs_without_a_login_only_when_explicitly_told_to():
     # this also shows that bin/flower keeps FLOWER_UNAUTHENTICATED to itself.
     with running_flower(FLOWER_UNAUTHENTICATED="1") as (_process, url):
         assert get(url) == 200
+
+
+@pytest.mark.integration
+def test_a_running_flower_turns_task_events_on_and_lists_the_tasks_workers_run(worker_factory):
+    """Workers send no task events of their own (each would be a broker publish in a job's
+    path); Flower asks for them as it starts, and then sees every task."""
+    import json
+
+    from config.celery_app import app
+
+    queue = "flower-events-test"
+    worker = worker_factory("flower-events", queues=queue, concurrency=1)
+    app.send_task("celery.accumulate", args=[1], queue=queue).get(timeout=30)
+    assert "enabled by remote" not in worker.output()
+
+    auth = f"admin:{PASSWORD}"
+    with running_flower(FLOWER_BASIC_AUTH=auth) as (_process, url):
+        deadline = time.monotonic() + 45
+        listed: set[str] = set()
+        sent: set[str] = set()
+        while time.monotonic() < deadline and not sent & listed:
+            task = app.send_task("celery.accumulate", args=[1], queue=queue)
+            task.get(timeout=30)
+            sent.add(task.id)
+            request = urllib.request.Request(f"{url}api/tasks")
+            request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+            with urllib.request.urlopen(request, timeout=5) as response:
+                listed = set(json.load(response))
+            time.sleep(0.5)
+    assert "Events of group {task} enabled by remote" in worker.output()
+    assert sent & listed
