@@ -139,19 +139,26 @@ def _child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 class LiveProcess:
-    """A subprocess with its output in test-artifacts/, stopped with SIGTERM then SIGKILL."""
+    """A subprocess with its output in test-artifacts/, stopped with SIGTERM then SIGKILL.
+
+    Processes of the same name (in one session or across sessions) append to one log, kept
+    for reading after a failure; ``output()`` is this process's part of it only, so a
+    readiness line or a message an earlier process wrote is never taken for this one's."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str]) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         self.name = name
         self.log_path = ARTIFACTS / f"{name}.log"
         self.log = self.log_path.open("ab")
+        self.log_start = self.log.tell()
         self.proc = subprocess.Popen(
             args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        with self.log_path.open("rb") as log:
+            log.seek(self.log_start)
+            return log.read().decode(errors="replace")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
