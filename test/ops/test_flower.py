@@ -4,6 +4,7 @@ explicitly opts out with FLOWER_UNAUTHENTICATED=1."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import signal
 import socket
@@ -120,8 +121,6 @@ def test_it_runs_without_a_login_only_when_explicitly_told_to():
 def test_a_running_flower_turns_task_events_on_and_lists_the_tasks_workers_run(worker_factory):
     """Workers send no task events of their own (each would be a broker publish in a job's
     path); Flower asks for them as it starts, and then sees every task."""
-    import json
-
     from config.celery_app import app
 
     queue = "flower-events-test"
