@@ -30,6 +30,7 @@ from config.authentication import CachedTokenAuthentication, aauthenticate
 from config.errors import ApplicationError, ErrorResponseSerializer, api_exception_handler
 from config.shared_thread_views import on_shared_threads
 from config.throttling import JobSubmitThrottle
+from contracts.openapi import NOT_ONLY_WHITESPACE
 
 from . import job_state, selectors, services
 from .exceptions import ExportFileGone, ExportNotReady, JobNotFound, NoFileToDownload
@@ -153,7 +154,12 @@ def submit_view(spec: JobKindSpec, *, alias: bool = False) -> type[JobSubmitApi]
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH, "pattern": r"\S"},
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH,
+                    "pattern": NOT_ONLY_WHITESPACE,
+                },
                 OpenApiParameter.HEADER,
                 required=False,
             )
