@@ -140,6 +140,7 @@ class Submission:
     error: str = ""
     throttled: int = 0
     server_errors: int = 0  # 5xx answers, even those a retry got past
+    dropped: int = 0  # connections lost under a POST (sent again under its Idempotency-Key)
 
 
 @dataclass
@@ -187,18 +188,22 @@ class Api:
             return None
 
     def submit(self, segment: str, submission: Submission, deadline: float) -> None:
-        """POST one job, waiting out 429s and retrying transport errors under one Idempotency-Key
-        (a retry of a POST that did reach the server joins the job it created)."""
+        """POST one job, waiting out 429s and retrying transport errors and 5xx answers under
+        one Idempotency-Key (a retry of a POST that did reach the server joins the job it
+        created). Only the failures count against ``SUBMIT_ATTEMPTS``: a throttled submit
+        still gets its retries when, say, the server closes an idle keep-alive connection as
+        the POST goes out on it."""
         url = f"{self.root}/data-processing/tasks/{segment}/"
         headers = {"Idempotency-Key": str(uuid.uuid4())}
-        attempts = 0
+        failures = 0
         submission.started_at = time.monotonic()
         while True:
-            attempts += 1
             try:
                 response = self.client.post(url, json=submission.payload, headers=headers)
             except httpx.TransportError as exc:
-                if attempts < SUBMIT_ATTEMPTS and time.monotonic() < deadline:
+                submission.dropped += 1
+                failures += 1
+                if failures < SUBMIT_ATTEMPTS and time.monotonic() < deadline:
                     time.sleep(RETRY_PAUSE_SECONDS)
                     continue
                 submission.outcome, submission.error = "refused", f"{type(exc).__name__}: {exc}"
@@ -209,9 +214,10 @@ class Api:
                 continue
             if response.status_code >= 500:
                 submission.server_errors += 1
-            if response.status_code >= 500 and attempts < SUBMIT_ATTEMPTS:
-                time.sleep(RETRY_PAUSE_SECONDS)
-                continue
+                failures += 1
+                if failures < SUBMIT_ATTEMPTS:
+                    time.sleep(RETRY_PAUSE_SECONDS)
+                    continue
             self._record(submission, response)
             break
         submission.latency = time.monotonic() - submission.started_at
@@ -433,6 +439,7 @@ def summary(tracker: Tracker, run_started: float, timeout: float) -> tuple[list[
         f"Failed: {len(failed)}",
         f"Refused: {len(refused)}",
         f"5xx answers to submits (retried or not): {server_errors}",
+        f"Connections lost under a submit (sent again or not): {sum(s.dropped for s in submissions)}",
     ]
     for s in refused[:5]:
         lines.append(f"  refused #{s.index + 1}: {s.error}")

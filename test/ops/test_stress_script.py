@@ -16,10 +16,12 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import psycopg
 import pytest
 from job_helpers import dsn
@@ -123,6 +125,54 @@ def test_percentiles_interpolate_between_ranks():
     assert percentile([1.0], 0.99) == 1.0
     assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.5) == 3.0
     assert percentile(list(map(float, range(1, 101))), 0.95) == pytest.approx(95.05)
+
+
+# --- How it retries a submit -------------------------------------------------------------------------
+
+
+def test_a_throttled_submit_still_retries_a_dropped_connection_under_its_idempotency_key(monkeypatch):
+    """Waiting out 429s must not use up the retries: a connection the server closes while
+    the client waits (an idle keep-alive) is dropped as the next POST goes out on it."""
+    script = load_script()
+    monkeypatch.setattr(script, "RETRY_PAUSE_SECONDS", 0)
+    answers = [429, 429, 429, "dropped", 503, 202]
+    keys = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        keys.append(request.headers["Idempotency-Key"])
+        answer = answers.pop(0)
+        if answer == "dropped":
+            raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
+        if answer == 429:
+            return httpx.Response(429, headers={"Retry-After": "0"}, json={"code": "throttled"})
+        return httpx.Response(answer, json={"task_id": "7f2c", "status": "PENDING"} if answer == 202 else {})
+
+    api = script.Api("http://stress.test", "token")
+    api.client = httpx.Client(transport=httpx.MockTransport(server))
+    submission = script.Submission(index=0, payload={"filters": {}})
+    api.submit("search", submission, deadline=time.monotonic() + 60)
+
+    assert (submission.outcome, submission.task_id) == ("queued", "7f2c")
+    assert (submission.throttled, submission.server_errors, submission.dropped) == (3, 1, 1)
+    assert len(keys) == 6 and len(set(keys)) == 1
+
+
+def test_a_submit_gives_up_after_its_attempts_fail(monkeypatch):
+    script = load_script()
+    monkeypatch.setattr(script, "RETRY_PAUSE_SECONDS", 0)
+    calls = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    api = script.Api("http://stress.test", "token")
+    api.client = httpx.Client(transport=httpx.MockTransport(server))
+    submission = script.Submission(index=0, payload={"filters": {}})
+    api.submit("search", submission, deadline=time.monotonic() + 60)
+
+    assert submission.outcome == "refused" and submission.error.startswith("ConnectError")
+    assert len(calls) == script.SUBMIT_ATTEMPTS
 
 
 # --- Against the live stack --------------------------------------------------------------------------
