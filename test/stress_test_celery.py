@@ -140,7 +140,7 @@ class Submission:
     error: str = ""
     throttled: int = 0
     server_errors: int = 0  # 5xx answers, even those a retry got past
-    dropped: int = 0  # connections lost under a POST (sent again under its Idempotency-Key)
+    transport_errors: int = 0  # a POST's connection lost, refused or timed out, retried or not
 
 
 @dataclass
@@ -201,7 +201,7 @@ class Api:
             try:
                 response = self.client.post(url, json=submission.payload, headers=headers)
             except httpx.TransportError as exc:
-                submission.dropped += 1
+                submission.transport_errors += 1
                 failures += 1
                 if failures < SUBMIT_ATTEMPTS and time.monotonic() < deadline:
                     time.sleep(RETRY_PAUSE_SECONDS)
@@ -439,7 +439,8 @@ def summary(tracker: Tracker, run_started: float, timeout: float) -> tuple[list[
         f"Failed: {len(failed)}",
         f"Refused: {len(refused)}",
         f"5xx answers to submits (retried or not): {server_errors}",
-        f"Connections lost under a submit (sent again or not): {sum(s.dropped for s in submissions)}",
+        "Transport errors under submits (a connection lost, refused or timed out; retried or not): "
+        f"{sum(s.transport_errors for s in submissions)}",
     ]
     for s in refused[:5]:
         lines.append(f"  refused #{s.index + 1}: {s.error}")

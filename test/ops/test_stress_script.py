@@ -153,7 +153,7 @@ def test_a_throttled_submit_still_retries_a_dropped_connection_under_its_idempot
     api.submit("search", submission, deadline=time.monotonic() + 60)
 
     assert (submission.outcome, submission.task_id) == ("queued", "7f2c")
-    assert (submission.throttled, submission.server_errors, submission.dropped) == (3, 1, 1)
+    assert (submission.throttled, submission.server_errors, submission.transport_errors) == (3, 1, 1)
     assert len(keys) == 6 and len(set(keys)) == 1
 
 
