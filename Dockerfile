@@ -41,5 +41,5 @@ USER app
 EXPOSE 3200
 
 # The web server by default; compose gives the workers, beat, Flower and migrate their own
-# commands. gunicorn reads WEB_CONCURRENCY for its number of workers.
-CMD ["gunicorn", "config.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:3200"]
+# commands. gunicorn reads WEB_CONCURRENCY for its number of workers, and config/gunicorn.py.
+CMD ["gunicorn", "config.asgi:application", "--config", "config/gunicorn.py", "--worker-class", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:3200"]

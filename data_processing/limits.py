@@ -21,6 +21,10 @@ from .exports import export_directory
 from .models import Job, JobState
 from .registry import JobKindSpec, job_kinds
 
+# What a submit over the active-job limit is told to wait. The web servers keep idle
+# connections open longer than this (config/gunicorn.py).
+ACTIVE_JOBS_RETRY_AFTER_SECONDS = 5
+
 
 def job_insert_within_limits(job: Job, *, spec: JobKindSpec) -> Job | None:
     """Insert the new ``job`` of this kind unless its owner has an identical one queued or
@@ -61,7 +65,7 @@ def _too_many(name: str, setting: str, limit: int, counted: str) -> TooManyActiv
     return TooManyActiveJobs(
         f"You have {counted} queued or running, the most allowed at once "
         f"({setting}={limit}). Submit again when one finishes, or cancel one.",
-        headers={"Retry-After": "5"},
+        headers={"Retry-After": str(ACTIVE_JOBS_RETRY_AFTER_SECONDS)},
         extra={"limit": name, "max": limit},
     )
 

@@ -176,9 +176,11 @@ def server_command(server: str, app: str, port: int, app_dir: str | None = None)
     if server == "uvicorn":
         extra = ["--app-dir", app_dir] if app_dir else []
         return [python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
-                "--no-access-log", "--log-level", "warning", *extra]  # fmt: skip
+                "--timeout-keep-alive", "65", "--no-access-log", "--log-level", "warning",
+                *extra]  # fmt: skip
     extra = ["--pythonpath", app_dir] if app_dir else []
-    return [python, "-m", "gunicorn", app, "--worker-class", "uvicorn_worker.UvicornWorker",
+    return [python, "-m", "gunicorn", app, "--config", "config/gunicorn.py",
+            "--worker-class", "uvicorn_worker.UvicornWorker",
             "--bind", f"127.0.0.1:{port}", "--workers", "2", "--graceful-timeout", "30",
             "--log-level", "warning", *extra]  # fmt: skip
 

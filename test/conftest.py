@@ -102,6 +102,7 @@ import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import redis as redis_lib  # noqa: E402
@@ -218,23 +219,16 @@ def start_worker(
 
 
 def start_asgi_server(
-    name: str = "asgi", *, extra_env: dict[str, str] | None = None
+    name: str = "asgi",
+    *,
+    extra_env: dict[str, str] | None = None,
+    command: Callable[[int], list[str]] | None = None,
 ) -> tuple[LiveProcess, str]:
+    """A web server on a free port: plain uvicorn, or ``command(port)``."""
     port = _free_port()
-    server = LiveProcess(
-        name,
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        _child_env(extra_env),
-    )
+    uvicorn = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
+    args = command(port) if command else [*uvicorn, "--port", str(port)]
+    server = LiveProcess(name, args, _child_env(extra_env))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

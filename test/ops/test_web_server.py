@@ -1,0 +1,79 @@
+"""The web server as `make run` and the image start it keeps an idle connection open longer
+than the API asks a client to wait.
+
+A client told "429, Retry-After: 5" that waits and sends again on its kept-alive connection
+must find the connection open: a server that closes it just as the request goes out loses
+the request with a reset, and a POST lost so cannot be sent again safely without an
+Idempotency-Key. uvicorn's own default idle time is 5 s and gunicorn's 2 s.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shlex
+import socket
+import sys
+import time
+from importlib.machinery import SourceFileLoader
+from pathlib import Path
+
+import pytest
+
+from data_processing.limits import ACTIVE_JOBS_RETRY_AFTER_SECONDS
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+IDLE_SECONDS = ACTIVE_JOBS_RETRY_AFTER_SECONDS + 1
+
+
+def make_run_web_command(port: int) -> list[str]:
+    """The web process of bin/run-stack's Procfile."""
+    path = str(ROOT / "bin" / "run-stack")
+    spec = importlib.util.spec_from_loader("run_stack", SourceFileLoader("run_stack", path))
+    run_stack = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_stack)
+    return shlex.split(run_stack.web_command(str(port)))
+
+
+def image_web_command(port: int) -> list[str]:
+    """The image's default command (the Dockerfile's CMD), bound to this machine's loopback."""
+    cmd = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
+    args = json.loads(cmd.removeprefix("CMD "))
+    assert args[0] == "gunicorn"
+    args[args.index("--bind") + 1] = f"127.0.0.1:{port}"
+    return [sys.executable, "-m", "gunicorn", *args[1:]]
+
+
+def answer_on(sock: socket.socket) -> bytes:
+    """Send one request on ``sock``; its answer's status line, or b"" if the server closed."""
+    sock.sendall(b"GET /keep-alive-probe/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?im)^content-length: *(\d+)", head).group(1))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        body += chunk
+    return head.split(b"\r\n", 1)[0]
+
+
+@pytest.mark.parametrize("command", [make_run_web_command, image_web_command], ids=["make-run", "image"])
+def test_an_idle_connection_outlasts_the_wait_a_429_asks_for(asgi_server_factory, command):
+    address = asgi_server_factory("web-keep-alive", extra_env={"WEB_CONCURRENCY": "1"}, command=command)
+    host, port = address.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        first = answer_on(sock)
+        time.sleep(IDLE_SECONDS)
+        again = answer_on(sock)
+
+    assert first.startswith(b"HTTP/1.1 404")
+    assert again.startswith(b"HTTP/1.1 404"), "the server closed the idle connection"
