@@ -7,7 +7,7 @@ what needs its reason beside it.
 import os
 
 # How long a kept-alive connection may sit idle. Longer than any wait the API asks for (a
-# 429's Retry-After: the active-job limit's 5 s, a per-minute rate's up to 60 s): a client
+# 429's Retry-After: at most 60 s, from the active-job limit or a per-minute rate): a client
 # that waits one out and sends again on its connection must not find the server closing it
 # as the request goes out, which loses the request with a reset. Above the usual 60 s idle
 # timeout of a load balancer too, so the balancer, not this server, closes idle connections.

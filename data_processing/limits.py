@@ -18,12 +18,17 @@ from django.utils import timezone
 from . import job_rows
 from .exceptions import ExportStorageFull, TooManyActiveJobs
 from .exports import export_directory
-from .models import Job, JobState
+from .models import ACTIVE_STATES, Job, JobState
 from .registry import JobKindSpec, job_kinds
+from .selectors import job_eta_seconds
 
-# What a submit over the active-job limit is told to wait. The web servers keep idle
-# connections open longer than this (config/gunicorn.py).
+# The wait a submit over an active-job limit is told (Retry-After): until the soonest of the
+# owner's counted jobs is likely done, from the same estimate as a status's ETA; this long
+# when none has one (no job of its kind finished lately). Never more than the most: a
+# client then asks again, rather than sleep through a job that ends early. The web servers
+# keep idle connections open longer than the most (config/gunicorn.py).
 ACTIVE_JOBS_RETRY_AFTER_SECONDS = 5
+ACTIVE_JOBS_RETRY_AFTER_MAX_SECONDS = 60
 
 
 def job_insert_within_limits(job: Job, *, spec: JobKindSpec) -> Job | None:
@@ -56,16 +61,34 @@ def job_insert_within_limits(job: Job, *, spec: JobKindSpec) -> Job | None:
     if counted.duplicate:
         return None
     if counted.active >= max_active:
-        raise _too_many("active_jobs", "JOB_MAX_ACTIVE_PER_USER", max_active, f"{counted.active} jobs")
+        wait = _soonest_finish_seconds(job.owner_id)
+        raise _too_many("active_jobs", "JOB_MAX_ACTIVE_PER_USER", max_active, f"{counted.active} jobs", wait)
     exports = f"{counted.of_kinds} exports"
-    raise _too_many("active_exports", "JOB_MAX_ACTIVE_EXPORTS_PER_USER", max_exports, exports)
+    wait = _soonest_finish_seconds(job.owner_id, kinds=export_kinds)
+    raise _too_many("active_exports", "JOB_MAX_ACTIVE_EXPORTS_PER_USER", max_exports, exports, wait)
 
 
-def _too_many(name: str, setting: str, limit: int, counted: str) -> TooManyActiveJobs:
+def _soonest_finish_seconds(owner_id: int, *, kinds: list[str] | None = None) -> int:
+    """Seconds until the first of the owner's active jobs (of these kinds) is likely done,
+    within 1 and the most a 429 asks for. Only on the refusal's path: one query."""
+    active = Job.objects.filter(owner_id=owner_id, state__in=ACTIVE_STATES)
+    if kinds is not None:
+        active = active.filter(kind__in=kinds)
+    estimates = [
+        eta
+        for job in active.only("kind", "state", "progress", "started_at")
+        if (eta := job_eta_seconds(job)) is not None
+    ]
+    soonest = min(estimates, default=ACTIVE_JOBS_RETRY_AFTER_SECONDS)
+    return min(max(soonest, 1), ACTIVE_JOBS_RETRY_AFTER_MAX_SECONDS)
+
+
+def _too_many(name: str, setting: str, limit: int, counted: str, wait: int) -> TooManyActiveJobs:
     return TooManyActiveJobs(
         f"You have {counted} queued or running, the most allowed at once "
-        f"({setting}={limit}). Submit again when one finishes, or cancel one.",
-        headers={"Retry-After": str(ACTIVE_JOBS_RETRY_AFTER_SECONDS)},
+        f"({setting}={limit}). Submit again when one finishes (likely within {wait} s), or "
+        "cancel one.",
+        headers={"Retry-After": str(wait)},
         extra={"limit": name, "max": limit},
     )
 

@@ -18,6 +18,7 @@ from job_helpers import stored_job
 from rest_framework.test import APIClient
 
 from config.throttling import AtomicRateThrottle
+from data_processing import selectors
 from data_processing.exports import export_directory
 from data_processing.models import ACTIVE_STATES, Job, JobState
 from data_processing.tasks import _limit_statements_to
@@ -201,6 +202,66 @@ def test_a_user_may_have_only_so_many_active_jobs(alice_client, bob_client):
     # Joining an identical job costs nothing; another user has their own allowance.
     assert submit(alice_client, "search", {"filters": {"time_ranges": ["2021"]}}).json()["deduplicated"]
     assert submit(bob_client, "search", {"filters": {"time_ranges": ["2023"]}}).status_code == 202
+
+
+@pytest.fixture
+def no_typical_durations():
+    """The per-process memo of each kind's typical run time, empty before and after."""
+    memo = selectors.typical_duration_seconds
+    with memo.cache_lock:
+        memo.cache.clear()
+    yield
+    with memo.cache_lock:
+        memo.cache.clear()
+
+
+def finished_in(owner, kind: str, seconds: float) -> None:
+    started = timezone.now() - timedelta(minutes=10)
+    stored_job(
+        owner,
+        kind,
+        {},
+        state=JobState.SUCCESS,
+        started_at=started,
+        completed_at=started + timedelta(seconds=seconds),
+    )
+
+
+@override_settings(JOB_MAX_ACTIVE_PER_USER=2)
+@pytest.mark.usefixtures("no_typical_durations")
+def test_the_active_job_limit_asks_to_wait_until_the_soonest_job_is_likely_done(alice, alice_client):
+    for seconds in (40, 40, 40):
+        finished_in(alice, "search", seconds)
+    now = timezone.now()
+    stored_job(alice, "search", {}, state=JobState.STARTED, started_at=now - timedelta(seconds=12))
+    stored_job(alice, "search", {}, state=JobState.STARTED, started_at=now - timedelta(seconds=3))
+
+    over = submit(alice_client, "search", {"filters": {"time_ranges": ["2023"]}})
+
+    assert over.status_code == 429
+    assert 27 <= int(over["Retry-After"]) <= 28  # 40 s typical, 12 s gone: the sooner of the two
+    assert f"within {over['Retry-After']} s" in over.json()["message"]
+
+
+@override_settings(JOB_MAX_ACTIVE_PER_USER=1)
+@pytest.mark.usefixtures("no_typical_durations")
+def test_the_wait_is_at_least_a_second_at_most_a_minute_and_five_seconds_without_an_estimate(
+    alice, alice_client
+):
+    def wait_while_running(**fields) -> int:
+        job = stored_job(alice, "analytics", {}, state=JobState.STARTED, **fields)
+        over = submit(alice_client, "search", {"filters": {"keywords": ["wait"]}})
+        job.delete()
+        assert over.status_code == 429
+        return int(over["Retry-After"])
+
+    assert wait_while_running(started_at=timezone.now()) == 5  # no analytics job has finished yet
+    finished_in(alice, "analytics", 3600)
+    with selectors.typical_duration_seconds.cache_lock:
+        selectors.typical_duration_seconds.cache.clear()
+    assert wait_while_running(started_at=timezone.now()) == 60
+    # Overdue: its estimate is spent, so ask again soon.
+    assert wait_while_running(started_at=timezone.now() - timedelta(hours=2)) == 1
 
 
 def test_the_limits_apply_to_a_browser_session_too(alice, client):
