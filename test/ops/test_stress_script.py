@@ -27,6 +27,7 @@ import pytest
 from job_helpers import dsn
 
 from contracts.models import Area, BusinessCategory, Contract, Contractor, Organization
+from data_processing.models import Job, JobState
 from data_processing.registry import job_kind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,20 +213,42 @@ def test_it_submits_the_jobs_waits_for_all_and_reports(asgi_server, alice, commi
     assert out.rstrip().endswith("RESULT: PASS")
 
 
+def submitted_counts(output: str) -> tuple[int, int, int]:
+    """The summary's queued, deduplicated and cached submits."""
+    submitted = re.search(r"queued (\d+), deduplicated (\d+), cached (\d+)", output)
+    assert submitted, output
+    return int(submitted.group(1)), int(submitted.group(2)), int(submitted.group(3))
+
+
 @pytest.mark.integration
 @pytest.mark.usefixtures("celery_worker_process")
 def test_identical_requests_are_joined_or_served_from_cache_with_allow_cache(
     asgi_server, alice, committed_contracts
 ):
-    result = run_script(
-        "--count", "4", "--task-type", "search", "--allow-cache", "--concurrency", "1",
-        "--base-url", f"http://{asgi_server}", "--token", alice.auth_token.key, "--timeout", "60",
+    arguments = (
+        "--task-type", "search", "--allow-cache", "--seed", "7", "--concurrency", "1",
+        "--base-url", f"http://{asgi_server}", "--token", alice.auth_token.key,
     )  # fmt: skip
+    # The first job held inside its query while the others are sent: each of them finds it
+    # running and joins it. (Were it free to finish between a submit's cache look-up and its
+    # insert, that submit would queue a job of its own, which the worker answers from the
+    # cache without running the query.)
+    with psycopg.connect(dsn()) as lock:
+        lock.execute("LOCK TABLE contracts_contract IN ACCESS EXCLUSIVE MODE")
+        joined = run_script("--count", "4", "--timeout", "2", *arguments)
+        lock.rollback()
+    job = Job.objects.get(owner=alice)
+    deadline = time.monotonic() + 60
+    while job.state != JobState.SUCCESS and time.monotonic() < deadline:
+        time.sleep(0.1)
+        job.refresh_from_db()
+    # Once it has finished, its cached answer serves every identical request.
+    cached = run_script("--count", "3", "--timeout", "60", *arguments)
 
-    assert result.returncode == 0, result.stdout + result.stderr
-    submitted = re.search(r"queued (\d+), deduplicated (\d+), cached (\d+)", result.stdout)
-    assert submitted and int(submitted.group(1)) == 1
-    assert int(submitted.group(2)) + int(submitted.group(3)) == 3
+    assert submitted_counts(joined.stdout) == (1, 3, 0), joined.stdout
+    assert job.state == JobState.SUCCESS
+    assert cached.returncode == 0, cached.stdout + cached.stderr
+    assert submitted_counts(cached.stdout) == (0, 0, 3), cached.stdout
 
 
 @pytest.mark.integration
