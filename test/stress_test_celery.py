@@ -142,6 +142,11 @@ class Submission:
     server_errors: int = 0  # 5xx answers, even those a retry got past
     transport_errors: int = 0  # a POST's connection lost, refused or timed out, retried or not
 
+    @property
+    def failures(self) -> int:
+        """What counts against ``SUBMIT_ATTEMPTS``; waiting out a 429 does not."""
+        return self.transport_errors + self.server_errors
+
 
 @dataclass
 class JobView:
@@ -195,15 +200,13 @@ class Api:
         the POST goes out on it."""
         url = f"{self.root}/data-processing/tasks/{segment}/"
         headers = {"Idempotency-Key": str(uuid.uuid4())}
-        failures = 0
         submission.started_at = time.monotonic()
         while True:
             try:
                 response = self.client.post(url, json=submission.payload, headers=headers)
             except httpx.TransportError as exc:
                 submission.transport_errors += 1
-                failures += 1
-                if failures < SUBMIT_ATTEMPTS and time.monotonic() < deadline:
+                if submission.failures < SUBMIT_ATTEMPTS and time.monotonic() < deadline:
                     time.sleep(RETRY_PAUSE_SECONDS)
                     continue
                 submission.outcome, submission.error = "refused", f"{type(exc).__name__}: {exc}"
@@ -214,8 +217,7 @@ class Api:
                 continue
             if response.status_code >= 500:
                 submission.server_errors += 1
-                failures += 1
-                if failures < SUBMIT_ATTEMPTS:
+                if submission.failures < SUBMIT_ATTEMPTS:
                     time.sleep(RETRY_PAUSE_SECONDS)
                     continue
             self._record(submission, response)

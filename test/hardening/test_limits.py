@@ -205,14 +205,18 @@ def test_a_user_may_have_only_so_many_active_jobs(alice_client, bob_client):
 
 
 @pytest.fixture
-def no_typical_durations():
-    """The per-process memo of each kind's typical run time, empty before and after."""
+def forget_typical_durations():
+    """Empties the per-process memo of each kind's typical run time: before the test, after
+    it, and whenever the test calls it."""
     memo = selectors.typical_duration_seconds
-    with memo.cache_lock:
-        memo.cache.clear()
-    yield
-    with memo.cache_lock:
-        memo.cache.clear()
+
+    def forget() -> None:
+        with memo.cache_lock:
+            memo.cache.clear()
+
+    forget()
+    yield forget
+    forget()
 
 
 def finished_in(owner, kind: str, seconds: float) -> None:
@@ -228,7 +232,7 @@ def finished_in(owner, kind: str, seconds: float) -> None:
 
 
 @override_settings(JOB_MAX_ACTIVE_PER_USER=2)
-@pytest.mark.usefixtures("no_typical_durations")
+@pytest.mark.usefixtures("forget_typical_durations")
 def test_the_active_job_limit_asks_to_wait_until_the_soonest_job_is_likely_done(alice, alice_client):
     for seconds in (40, 40, 40):
         finished_in(alice, "search", seconds)
@@ -244,9 +248,8 @@ def test_the_active_job_limit_asks_to_wait_until_the_soonest_job_is_likely_done(
 
 
 @override_settings(JOB_MAX_ACTIVE_PER_USER=1)
-@pytest.mark.usefixtures("no_typical_durations")
 def test_the_wait_is_at_least_a_second_at_most_a_minute_and_five_seconds_without_an_estimate(
-    alice, alice_client
+    alice, alice_client, forget_typical_durations
 ):
     def wait_while_running(**fields) -> int:
         job = stored_job(alice, "analytics", {}, state=JobState.STARTED, **fields)
@@ -257,8 +260,7 @@ def test_the_wait_is_at_least_a_second_at_most_a_minute_and_five_seconds_without
 
     assert wait_while_running(started_at=timezone.now()) == 5  # no analytics job has finished yet
     finished_in(alice, "analytics", 3600)
-    with selectors.typical_duration_seconds.cache_lock:
-        selectors.typical_duration_seconds.cache.clear()
+    forget_typical_durations()
     assert wait_while_running(started_at=timezone.now()) == 60
     # Overdue: its estimate is spent, so ask again soon.
     assert wait_while_running(started_at=timezone.now() - timedelta(hours=2)) == 1
