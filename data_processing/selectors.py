@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from cachetools import TTLCache, cached
+from cachetools import TLRUCache, cached
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, QuerySet
@@ -28,6 +28,15 @@ if TYPE_CHECKING:
 
 TYPICAL_DURATION_SAMPLE = 50
 TYPICAL_DURATION_CACHE_SECONDS = 60
+# "No estimate yet" (no job of the kind has finished) is remembered only briefly: on a fresh
+# stack the first jobs finish within seconds, and until the estimate is known every ETA is
+# null and the active-job cap's 429 asks for its flat fallback wait.
+TYPICAL_DURATION_UNKNOWN_CACHE_SECONDS = 5
+
+
+def _typical_duration_expiry(_kind: str, seconds: float | None, now: float) -> float:
+    known = seconds is not None
+    return now + (TYPICAL_DURATION_CACHE_SECONDS if known else TYPICAL_DURATION_UNKNOWN_CACHE_SECONDS)
 
 
 def job_get_for_owner(*, owner: AbstractBaseUser, job_id: uuid.UUID | str) -> Job:
@@ -90,12 +99,13 @@ def result_unavailable(job: Job | JobSnapshot) -> ApplicationError:
     )
 
 
-@cached(TTLCache(maxsize=64, ttl=TYPICAL_DURATION_CACHE_SECONDS), lock=threading.Lock())
+@cached(TLRUCache(maxsize=64, ttu=_typical_duration_expiry), lock=threading.Lock())
 def typical_duration_seconds(kind: str) -> float | None:
     """Median run time of recent successful jobs of a kind (cache hits excluded), or None.
 
-    Kept per process for a minute: an ETA is an estimate, and one indexed query a minute
-    per process costs less than a shared-cache round trip on every submit and poll."""
+    Kept per process for a minute (an unknown one for seconds): an ETA is an estimate, and
+    one indexed query a minute per process costs less than a shared-cache round trip on
+    every submit and poll."""
     recent = (
         Job.objects.filter(kind=kind, state=JobState.SUCCESS, completed_at__gt=F("started_at"))
         .order_by("-completed_at")

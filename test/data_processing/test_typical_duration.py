@@ -1,8 +1,10 @@
-"""A kind's typical run time (the ETA's basis) is computed once a minute per process."""
+"""A kind's typical run time (the ETA's basis) is computed once a minute per process;
+not knowing it yet, once every few seconds."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 
 import pytest
@@ -12,22 +14,26 @@ from data_processing import selectors
 from data_processing.models import Job, JobState
 
 
+def search_finished_in(owner, seconds: float) -> None:
+    started = timezone.now() - dt.timedelta(minutes=5)
+    Job.objects.create(
+        owner=owner,
+        kind="search",
+        params={},
+        cache_key=f"search:{uuid.uuid4().hex}",
+        state=JobState.SUCCESS,
+        started_at=started,
+        completed_at=started + dt.timedelta(seconds=seconds),
+    )
+
+
 @pytest.mark.django_db
 def test_the_typical_duration_is_queried_once_then_known_without_a_query(alice, django_assert_num_queries):
     memo = selectors.typical_duration_seconds
     with memo.cache_lock:
         memo.cache.clear()
-    started = timezone.now() - dt.timedelta(minutes=5)
     for seconds in (2, 4):
-        Job.objects.create(
-            owner=alice,
-            kind="search",
-            params={},
-            cache_key=f"search:{uuid.uuid4().hex}",
-            state=JobState.SUCCESS,
-            started_at=started,
-            completed_at=started + dt.timedelta(seconds=seconds),
-        )
+        search_finished_in(alice, seconds)
 
     assert selectors.typical_duration_known("search") == (False, None)
     with django_assert_num_queries(1):
@@ -35,3 +41,23 @@ def test_the_typical_duration_is_queried_once_then_known_without_a_query(alice, 
     with django_assert_num_queries(0):
         assert selectors.typical_duration_known("search") == (True, 3.0)
         assert selectors.typical_duration_seconds("search") == 3.0
+
+
+@pytest.mark.django_db
+def test_no_estimate_is_remembered_only_briefly(alice, monkeypatch):
+    """On a fresh stack the first jobs finish within seconds: a kind's "no estimate" must
+    not hide their estimate for the minute a known one is kept."""
+    monkeypatch.setattr(selectors, "TYPICAL_DURATION_UNKNOWN_CACHE_SECONDS", 0.2)
+    memo = selectors.typical_duration_seconds
+    with memo.cache_lock:
+        memo.cache.clear()
+    assert selectors.typical_duration_seconds("search") is None
+    search_finished_in(alice, 7)
+    assert selectors.typical_duration_known("search") == (True, None)  # remembered for now
+
+    time.sleep(0.3)
+
+    assert selectors.typical_duration_known("search") == (False, None)
+    assert selectors.typical_duration_seconds("search") == 7.0
+    time.sleep(0.3)
+    assert selectors.typical_duration_known("search") == (True, 7.0)  # a known one stays
