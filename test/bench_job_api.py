@@ -528,11 +528,12 @@ def run(args: argparse.Namespace) -> None:
         "touch": lambda: ProgressReporter(claimed, min_interval=0)(next(touch_count), 100, "Working"),
     }
 
-    results: dict[str, Any] = {}
     for server in args.servers.split(","):
-        results[server] = hot_path(
+        figures = hot_path(
             server, env, args, token, job, running, many_tokens, floor_token, forget_floor_jobs
         )
+        print_hot_path(server, figures, args.duration, args.rounds)  # each table once measured
+        sys.stdout.flush()
         app.control.purge()  # the thousands of queued benchmark jobs need not run
         Job.objects.filter(owner=user).exclude(id__in=[job["task_id"], running["task_id"]]).delete()
         Job.objects.filter(owner__in=many_users).delete()  # the floors' own went after each measure
@@ -540,11 +541,7 @@ def run(args: argparse.Namespace) -> None:
     # look-ups until autovacuum came by, as it does on a deployed database between bursts.
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {Job._meta.db_table}")
-    overhead = job_overhead(env, args, token, user.pk)
-
-    for server, figures in results.items():
-        print_hot_path(server, figures, args.duration, args.rounds)
-    print_overhead(overhead)
+    print_overhead(job_overhead(env, args, token, user.pk))
 
 
 if __name__ == "__main__":
