@@ -29,7 +29,10 @@ class RunTrigger(models.TextChoices):
 
 class SavedSearch(models.Model):
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_searches",
+        db_index=False,  # covered by the unique (owner, name)
     )
     name = models.CharField(max_length=100)
     # A registered job kind (data_processing/registry.py), as the Job model stores it.
@@ -63,7 +66,12 @@ class SavedSearch(models.Model):
 
 
 class SavedSearchRun(models.Model):
-    saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="runs")
+    saved_search = models.ForeignKey(
+        SavedSearch,
+        on_delete=models.CASCADE,
+        related_name="runs",
+        db_index=False,  # covered by saved_search_run_latest
+    )
     # The ordinary job the run submitted (or joined, or was answered by from the cache).
     job = models.ForeignKey(
         Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="saved_search_runs"
