@@ -223,7 +223,8 @@ def _error_response(exc: Exception) -> HttpResponse:
 
 async def _typical_duration(kind: str) -> float | None:
     """The kind's typical run time: from the selector's per-process memo when it has it, so
-    an ETA costs a thread hop once a minute rather than once per poll."""
+    an ETA costs a thread hop once a minute (every few seconds while there is no estimate
+    yet) rather than once per poll."""
     known, seconds = selectors.typical_duration_known(kind)
     return seconds if known else await sync_to_async(selectors.typical_duration_seconds)(kind)
 
