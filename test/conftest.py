@@ -109,6 +109,7 @@ import redis as redis_lib  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from config import throttling  # noqa: E402
+from data_processing import selectors  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -331,6 +332,21 @@ def asgi_server_factory(django_db_setup, django_db_blocker, _clean_redis):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def forget_typical_durations():
+    """Each test starts with no kind's typical run time remembered: the per-process memo
+    must not keep what an earlier test's rolled-back rows said. A test that takes this
+    fixture can call it to forget them again."""
+    memo = selectors.typical_duration_seconds
+
+    def forget() -> None:
+        with memo.cache_lock:
+            memo.cache.clear()
+
+    forget()
+    yield forget
 
 
 @pytest.fixture(autouse=True)

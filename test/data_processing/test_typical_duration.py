@@ -29,9 +29,6 @@ def search_finished_in(owner, seconds: float) -> None:
 
 @pytest.mark.django_db
 def test_the_typical_duration_is_queried_once_then_known_without_a_query(alice, django_assert_num_queries):
-    memo = selectors.typical_duration_seconds
-    with memo.cache_lock:
-        memo.cache.clear()
     for seconds in (2, 4):
         search_finished_in(alice, seconds)
 
@@ -48,9 +45,6 @@ def test_no_estimate_is_remembered_only_briefly(alice, monkeypatch):
     """On a fresh stack the first jobs finish within seconds: a kind's "no estimate" must
     not hide their estimate for the minute a known one is kept."""
     monkeypatch.setattr(selectors, "TYPICAL_DURATION_UNKNOWN_CACHE_SECONDS", 0.2)
-    memo = selectors.typical_duration_seconds
-    with memo.cache_lock:
-        memo.cache.clear()
     assert selectors.typical_duration_seconds("search") is None
     search_finished_in(alice, 7)
     assert selectors.typical_duration_known("search") == (True, None)  # remembered for now

@@ -18,7 +18,6 @@ from job_helpers import stored_job
 from rest_framework.test import APIClient
 
 from config.throttling import AtomicRateThrottle
-from data_processing import selectors
 from data_processing.exports import export_directory
 from data_processing.models import ACTIVE_STATES, Job, JobState
 from data_processing.tasks import _limit_statements_to
@@ -204,21 +203,6 @@ def test_a_user_may_have_only_so_many_active_jobs(alice_client, bob_client):
     assert submit(bob_client, "search", {"filters": {"time_ranges": ["2023"]}}).status_code == 202
 
 
-@pytest.fixture
-def forget_typical_durations():
-    """Empties the per-process memo of each kind's typical run time: before the test, after
-    it, and whenever the test calls it."""
-    memo = selectors.typical_duration_seconds
-
-    def forget() -> None:
-        with memo.cache_lock:
-            memo.cache.clear()
-
-    forget()
-    yield forget
-    forget()
-
-
 def finished_in(owner, kind: str, seconds: float) -> None:
     started = timezone.now() - timedelta(minutes=10)
     stored_job(
@@ -232,7 +216,6 @@ def finished_in(owner, kind: str, seconds: float) -> None:
 
 
 @override_settings(JOB_MAX_ACTIVE_PER_USER=2)
-@pytest.mark.usefixtures("forget_typical_durations")
 def test_the_active_job_limit_asks_to_wait_until_the_soonest_job_is_likely_done(alice, alice_client):
     for seconds in (40, 40, 40):
         finished_in(alice, "search", seconds)
