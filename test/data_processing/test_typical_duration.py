@@ -3,34 +3,18 @@ not knowing it yet, once every few seconds."""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
-import uuid
 
 import pytest
-from django.utils import timezone
+from job_helpers import finished_job
 
 from data_processing import selectors
-from data_processing.models import Job, JobState
-
-
-def search_finished_in(owner, seconds: float) -> None:
-    started = timezone.now() - dt.timedelta(minutes=5)
-    Job.objects.create(
-        owner=owner,
-        kind="search",
-        params={},
-        cache_key=f"search:{uuid.uuid4().hex}",
-        state=JobState.SUCCESS,
-        started_at=started,
-        completed_at=started + dt.timedelta(seconds=seconds),
-    )
 
 
 @pytest.mark.django_db
 def test_the_typical_duration_is_queried_once_then_known_without_a_query(alice, django_assert_num_queries):
     for seconds in (2, 4):
-        search_finished_in(alice, seconds)
+        finished_job(alice, "search", seconds)
 
     assert selectors.typical_duration_known("search") == (False, None)
     with django_assert_num_queries(1):
@@ -46,7 +30,7 @@ def test_no_estimate_is_remembered_only_briefly(alice, monkeypatch):
     not hide their estimate for the minute a known one is kept."""
     monkeypatch.setattr(selectors, "TYPICAL_DURATION_UNKNOWN_CACHE_SECONDS", 0.2)
     assert selectors.typical_duration_seconds("search") is None
-    search_finished_in(alice, 7)
+    finished_job(alice, "search", 7)
     assert selectors.typical_duration_known("search") == (True, None)  # remembered for now
 
     time.sleep(0.3)

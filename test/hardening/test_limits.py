@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
-from job_helpers import stored_job
+from job_helpers import finished_job, stored_job
 from rest_framework.test import APIClient
 
 from config.throttling import AtomicRateThrottle
@@ -203,22 +203,10 @@ def test_a_user_may_have_only_so_many_active_jobs(alice_client, bob_client):
     assert submit(bob_client, "search", {"filters": {"time_ranges": ["2023"]}}).status_code == 202
 
 
-def finished_in(owner, kind: str, seconds: float) -> None:
-    started = timezone.now() - timedelta(minutes=10)
-    stored_job(
-        owner,
-        kind,
-        {},
-        state=JobState.SUCCESS,
-        started_at=started,
-        completed_at=started + timedelta(seconds=seconds),
-    )
-
-
 @override_settings(JOB_MAX_ACTIVE_PER_USER=2)
 def test_the_active_job_limit_asks_to_wait_until_the_soonest_job_is_likely_done(alice, alice_client):
     for seconds in (40, 40, 40):
-        finished_in(alice, "search", seconds)
+        finished_job(alice, "search", seconds)
     now = timezone.now()
     stored_job(alice, "search", {}, state=JobState.STARTED, started_at=now - timedelta(seconds=12))
     stored_job(alice, "search", {}, state=JobState.STARTED, started_at=now - timedelta(seconds=3))
@@ -242,7 +230,7 @@ def test_the_wait_is_at_least_a_second_at_most_a_minute_and_five_seconds_without
         return int(over["Retry-After"])
 
     assert wait_while_running(started_at=timezone.now()) == 5  # no analytics job has finished yet
-    finished_in(alice, "analytics", 3600)
+    finished_job(alice, "analytics", 3600)
     forget_typical_durations()
     assert wait_while_running(started_at=timezone.now()) == 60
     # Overdue: its estimate is spent, so ask again soon.
