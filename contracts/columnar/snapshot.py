@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TextIO, TypeVar
 
 import duckdb
 from django.conf import settings
@@ -272,17 +272,19 @@ def build_snapshot(*, wait: bool = True) -> Path | None:
             dumped = _dump(Path(tmp), directory)
             if dumped is None:
                 return None
-            key, rows, target = dumped
-            if rows is not None:
-                partial = directory / f".building-{key}{SUFFIX}"
+            if dumped.rows is not None:
+                partial = directory / f".building-{dumped.key}{SUFFIX}"
                 partial.unlink(missing_ok=True)
-                _load(Path(tmp), partial, key)
-                os.replace(partial, target)
+                _load(Path(tmp), partial, dumped)
+                os.replace(partial, dumped.target)
                 logger.info(
-                    "columnar snapshot %s: %d contracts in %.1f s", key, rows, time.monotonic() - started
+                    "columnar snapshot %s: %d contracts in %.1f s",
+                    dumped.key,
+                    dumped.rows,
+                    time.monotonic() - started,
                 )
-        prune(directory, target)
-        return target
+        prune(directory, dumped.target)
+        return dumped.target
 
 
 @contextmanager
@@ -300,18 +302,24 @@ def _build_lock(path: Path, *, wait: bool) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _dump(tmp: Path, directory: Path) -> tuple[str, int | None, Path] | None:
-    """Write the contracts and entities as CSV, with the version they belong to (one read).
+class _Dump(NamedTuple):
+    """What ``_dump`` wrote for the version ``key``, to be loaded into ``target``."""
 
-    Returns (key, rows written or None if that snapshot already exists, target path).
-    """
+    key: str
+    target: Path
+    rows: int | None  # contracts written; None when the snapshot already exists
+    longest_rows: dict[str, int]  # per CSV file (its stem), its longest row in bytes
+
+
+def _dump(tmp: Path, directory: Path) -> _Dump | None:
+    """Write the contracts and entities as CSV, with the version they belong to (one read)."""
     with _one_version_read():
         key = current_key()
         if key is None:
             return None
         target = directory / f"{key}{SUFFIX}"
         if target.exists():
-            return key, None, target
+            return _Dump(key, target, None, {})
         contracts = (
             Contract.objects.order_by()
             .annotate(
@@ -320,18 +328,22 @@ def _dump(tmp: Path, directory: Path) -> tuple[str, int | None, Path] | None:
             )
             .values_list(*_CONTRACT_COLUMNS)
         )
-        rows = _write_csv(contracts, tmp / "contracts.csv")
+        longest: dict[str, int] = {}
+        rows, longest["contracts"] = _write_csv(contracts, tmp / "contracts.csv")
         for entity in ENTITIES:
             names = entity.model.objects.order_by().annotate(uname=Upper("name"))
-            _write_csv(names.values_list("id", "name", "uname"), tmp / f"{entity.key}.csv")
+            path = tmp / f"{entity.key}.csv"
+            _, longest[entity.key] = _write_csv(names.values_list("id", "name", "uname"), path)
         areas = BY_KEY["area"].model.objects.order_by().values_list("id", "name")
         with open(tmp / "area_entry.csv", "w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
+            measured = _RowLengths(out)
+            writer = csv.writer(measured)
             for pk, name in areas.iterator(chunk_size=5000):
                 writer.writerows((pk, entry) for entry in sorted(area_entries(name)))
+            longest["area_entry"] = measured.longest
     if connection.vendor != "postgresql" and current_key() != key:
         return None  # read outside a transaction (below) while new data came in: build again
-    return key, rows, target
+    return _Dump(key, target, rows, longest)
 
 
 @contextmanager
@@ -355,59 +367,97 @@ def _one_version_read() -> Iterator[None]:
         yield
 
 
-def _write_csv(queryset: QuerySet, path: Path) -> int:
-    """Stream a values_list queryset to a CSV file; returns the rows written."""
+def _write_csv(queryset: QuerySet, path: Path) -> tuple[int, int]:
+    """Stream a values_list queryset to a CSV file; returns the rows written and the longest
+    row's length in bytes (``_read_csv`` sizes DuckDB's reader by it)."""
     sql, params = queryset.query.sql_with_params()
-    rows = 0
+    rows = longest = 0
     with connection.cursor() as cursor, open(path, "wb") as out:
         if connection.vendor == "postgresql":
             # The raw psycopg cursor: it binds COPY parameters client-side (COPY takes none).
+            # Each block it reads is one row, as PostgreSQL sends it.
             with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params or None) as copy:
                 for block in copy:
                     out.write(block)
+                    if len(block) > longest:
+                        longest = len(block)
             rows = cursor.rowcount
         else:
             text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-            writer = csv.writer(text)
+            measured = _RowLengths(text)
+            writer = csv.writer(measured)
             cursor.execute(sql, params)
             while batch := cursor.fetchmany(10_000):
                 writer.writerows(batch)
                 rows += len(batch)
+            longest = measured.longest
             text.flush()
             text.detach()
-    return rows
+    return rows, longest
 
 
-# DuckDB's CSV reader refuses a line over 2 MB by default, and one title that long (which
-# PostgreSQL and the import take) failed the whole build. PostgreSQL's largest text is 1 GB;
-# the limit costs no memory until a line needs it (measured: the same peak either way).
-_MAX_LINE_BYTES = 1 << 30
+class _RowLengths:
+    """The ``write`` that ``csv.writer`` calls once per row, passed on to ``out``, keeping the
+    longest row's length in UTF-8 bytes."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.longest = 0
+
+    def write(self, row: str) -> int:
+        if len(row) * 4 > self.longest:  # else it cannot be longer: UTF-8 is 1 to 4 bytes a character
+            self.longest = max(self.longest, len(row.encode()))
+        return self.out.write(row)
 
 
-def _read_csv(path: Path, columns: dict[str, str]) -> str:
+# DuckDB's CSV reader refuses a row longer than ``max_line_size`` (2 MB by default) and reads
+# a file in buffers of ``buffer_size``, which must be larger: 16 times the line size by
+# default, or the whole file when that is smaller. So each file is read with the line size its
+# own longest row needs and a buffer to match, never more. Raising the line size to 1 GB for
+# every file, to take any row PostgreSQL holds, made the buffer the whole file: at 5.5M rows a
+# 1.2 GB block over the 512MB memory limit, and every build failed. A row must still fit the
+# memory limit several times over: at 512MB a row of 30 MB loaded beside 7M others and one of
+# 100 MB did not (measured); such a build fails and the database keeps answering.
+_DEFAULT_LINE_BYTES = 2 * 2**20
+_DEFAULT_BUFFER_BYTES = 16 * _DEFAULT_LINE_BYTES
+
+
+def csv_reader_sizes(longest_row: int) -> tuple[int, int]:
+    """``max_line_size`` and ``buffer_size`` for a CSV file whose longest row (its line end
+    included) is ``longest_row`` bytes."""
+    line = max(_DEFAULT_LINE_BYTES, longest_row)
+    return line, max(_DEFAULT_BUFFER_BYTES, 2 * line)
+
+
+def _read_csv(path: Path, columns: dict[str, str], longest_row: int) -> str:
     spec = ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items())
     quoted = str(path).replace("'", "''")
+    line, buffer = csv_reader_sizes(longest_row)
     return (
         f"read_csv('{quoted}', header = false, quote = '\"', escape = '\"', columns = {{{spec}}}, "
-        f"max_line_size = {_MAX_LINE_BYTES})"
+        f"max_line_size = {line}, buffer_size = {buffer})"
     )
 
 
-def _load(tmp: Path, target: Path, key: str) -> None:
+def _load(tmp: Path, target: Path, dumped: _Dump) -> None:
     """The DuckDB file from the dumped CSV files."""
+
+    def read(table: str, columns: dict[str, str]) -> str:
+        return _read_csv(tmp / f"{table}.csv", columns, dumped.longest_rows[table])
+
     db = duckdb.connect(str(target), config=duckdb_config())
     try:
         db.execute("SET enable_progress_bar = false")
         db.execute(
             f"CREATE TABLE contracts AS SELECT {_CONTRACT_SELECT} "
-            f"FROM {_read_csv(tmp / 'contracts.csv', _CONTRACT_COLUMNS)} ORDER BY award_date, id"
+            f"FROM {read('contracts', _CONTRACT_COLUMNS)} ORDER BY award_date, id"
         )
         # Search pages read their 20 rows by id: an index look-up each, not a scan of every title.
         db.execute("CREATE UNIQUE INDEX contracts_id ON contracts (id)")
         tables = {entity.key: _ENTITY_COLUMNS for entity in ENTITIES} | {"area_entry": _AREA_ENTRY_COLUMNS}
         for table, columns in tables.items():
-            db.execute(f"CREATE TABLE {table} AS SELECT * FROM {_read_csv(tmp / f'{table}.csv', columns)}")
-        db.execute("CREATE TABLE snapshot AS SELECT ? AS key, now() AS built_at", [key])
+            db.execute(f"CREATE TABLE {table} AS SELECT * FROM {read(table, columns)}")
+        db.execute("CREATE TABLE snapshot AS SELECT ? AS key, now() AS built_at", [dumped.key])
         db.execute("CHECKPOINT")
     finally:
         db.close()

@@ -83,7 +83,7 @@ def dump_with(change):
 
 # A write of no data version goes through during the dump, which still counts.
 dumped = dump_with(lambda: Organization.objects.create(name="Written during a dump"))
-assert dumped is not None and dumped[1] > 0, dumped
+assert dumped is not None and dumped.rows > 0, dumped
 # New data committed during the dump: it read outside one transaction, so it starts over.
 assert dump_with(lambda: DatasetVersion.objects.filter(pk=1).update(version=F("version") + 1)) is None
 print("dump while writing: ok")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import fcntl
+import io
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -194,3 +197,47 @@ def test_a_row_longer_than_duckdbs_default_csv_line_is_in_the_snapshot(columnar,
     with snapshot_cursor() as cursor:
         lengths = cursor.execute("SELECT reference_id, length(title) FROM contracts ORDER BY 1").fetchall()
     assert lengths == [("LONG", 3_000_005), ("SHORT", 6)]
+
+
+def test_csv_reader_sizes_fit_the_longest_row_and_no_more():
+    default_line, default_buffer = 2 * 2**20, 32 * 2**20
+    assert snapshot_module.csv_reader_sizes(0) == (default_line, default_buffer)
+    assert snapshot_module.csv_reader_sizes(300) == (default_line, default_buffer)
+    line, buffer = snapshot_module.csv_reader_sizes(3_000_017)
+    assert line == 3_000_017 and buffer == default_buffer
+    line, buffer = snapshot_module.csv_reader_sizes(40_000_000)
+    assert line == 40_000_000 and buffer > line
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dump_larger_than_duckdbs_memory_limit_is_read_in_buffers(columnar, make_contract, tmp_path):
+    """DuckDB reads a CSV file whole when its buffer would be larger than the file: sized for
+    1 GB rows, at 5.5M rows that was a block past the memory limit, and every build failed."""
+    make_contract(reference_id="FIRST", title="road " + "x" * 1000)
+    make_contract(reference_id="SECOND", title="bridge")
+    DatasetVersion.bump()
+    dumped = snapshot_module._dump(tmp_path, tmp_path / "snapshots")
+    contracts_csv = tmp_path / "contracts.csv"
+    first = contracts_csv.read_bytes().splitlines(keepends=True)[0]
+    _, rest = first.split(b",", 1)
+    copies = 200_000  # about 220 MB of rows, past the 128MB limit below
+    with open(contracts_csv, "ab") as out:
+        out.writelines(b"%d,%s" % (10_000_000 + n, rest) for n in range(copies))
+    columnar.COLUMNAR_MEMORY_LIMIT = "128MB"
+    longest = dumped.longest_rows["contracts"] + 8  # the copies' longer ids
+    assert longest >= len(first) + 8
+
+    rows = snapshot_module._read_csv(contracts_csv, snapshot_module._CONTRACT_COLUMNS, longest)
+    with duckdb.connect(config=snapshot_module.duckdb_config()) as db:
+        assert db.execute(f"SELECT count(*), max(length(title)) FROM {rows}").fetchone() == (copies + 2, 1005)
+
+
+def test_rows_written_through_csv_are_measured_in_utf8_bytes():
+    """What the SQLite dump and the area entries measure their longest row with."""
+    out = io.StringIO()
+    measured = snapshot_module._RowLengths(out)
+    rows = [(1, "Pañuelo, Ñ"), (2, 'a "quoted"\nline break'), (3, "ok")]
+    csv.writer(measured).writerows(rows)
+    lines = [csv_line.encode() for csv_line in out.getvalue().split("\r\n") if csv_line]
+    assert measured.longest == max(len(line) for line in lines) + len("\r\n")
+    assert measured.longest == len('2,"a ""quoted""\nline break"\r\n')
