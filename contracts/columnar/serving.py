@@ -249,7 +249,7 @@ def _acquire(key: str) -> _Snapshot | None:
                     if other.users == 0:
                         _close(other)
     if missing:
-        start_background_build()
+        start_background_build(key)
     return chosen
 
 

@@ -39,6 +39,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple, TextIO, TypeVar
@@ -111,17 +112,35 @@ PERFECT_HASH_BITS = 20
 
 _lock = threading.Lock()
 _builder: threading.Thread | None = None
-# After a background build fails, queries keep asking the database for this long before one
-# of them tries again: a build that fails (a full disk, say) is not retried on every query.
+# After a background build of a version fails, queries keep asking the database for a while
+# before one of them tries that version again: 30 s after the first failure, twice as long
+# after each one since, at most half an hour. A build that fails for a while (a full disk)
+# is not retried by every query, and one that fails for its data (a row too long to load)
+# does not dump the whole table every 30 s (about 20 s of work at 5.5M rows). A new version
+# is tried at once.
 RETRY_AFTER_FAILURE_SECONDS = 30.0
-_failed_at: float | None = None
+RETRY_AFTER_FAILURE_MAX_SECONDS = 1800.0
+
+
+@dataclass(frozen=True)
+class _Failure:
+    key: str  # the version whose build failed
+    count: int  # how many builds of it failed in a row
+    at: float  # time.monotonic() of the last
+
+    def holds_back(self, key: str) -> bool:
+        wait = min(RETRY_AFTER_FAILURE_SECONDS * 2 ** (self.count - 1), RETRY_AFTER_FAILURE_MAX_SECONDS)
+        return key == self.key and time.monotonic() - self.at < wait
+
+
+_failure: _Failure | None = None
 
 
 def _forget_after_fork() -> None:
     """A forked child (prefork worker, gunicorn) starts its own builder thread if it needs one."""
-    global _builder, _lock, _failed_at
+    global _builder, _lock, _failure
     _builder = None
-    _failed_at = None
+    _failure = None
     _lock = threading.Lock()
 
 
@@ -209,27 +228,28 @@ def snapshot_dir() -> Path:
 # --- Building ----------------------------------------------------------------------------------
 
 
-def start_background_build() -> None:
-    """Build the current snapshot in a daemon thread of this process, unless one is running
-    or the last one failed less than ``RETRY_AFTER_FAILURE_SECONDS`` ago."""
+def start_background_build(key: str) -> None:
+    """Build the snapshot of version ``key`` (the current one) in a daemon thread of this
+    process, unless one is running or a build of ``key`` failed too recently (``_Failure``)."""
     global _builder
     with _lock:
         if _builder is not None and _builder.is_alive():
             return
-        if _failed_at is not None and time.monotonic() - _failed_at < RETRY_AFTER_FAILURE_SECONDS:
+        if _failure is not None and _failure.holds_back(key):
             return
-        _builder = threading.Thread(target=_build_quietly, name="columnar-build", daemon=True)
+        _builder = threading.Thread(target=_build_quietly, args=(key,), name="columnar-build", daemon=True)
         _builder.start()
 
 
-def _build_quietly() -> None:
-    global _failed_at
+def _build_quietly(key: str) -> None:
+    global _failure
     try:
         build_snapshot(wait=False)
-        _failed_at = None
+        _failure = None
     except Exception:  # a failed build only means the database keeps answering
-        _failed_at = time.monotonic()
-        logger.exception("building the columnar snapshot failed")
+        count = _failure.count + 1 if _failure is not None and _failure.key == key else 1
+        _failure = _Failure(key, count, time.monotonic())
+        logger.exception("building the columnar snapshot failed (%d in a row for this version)", count)
     finally:
         connections.close_all()  # this thread's own database connections
 

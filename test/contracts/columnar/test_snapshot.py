@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import fcntl
 import io
 import subprocess
@@ -157,9 +158,10 @@ print(json.dumps(out))
     assert result.stdout.strip() == "[true, true]"
 
 
-def test_a_failed_background_build_is_not_retried_by_every_query(monkeypatch):
-    """A build that fails (a full disk, say) leaves the database answering; the next query
-    within RETRY_AFTER_FAILURE_SECONDS does not start another, one after it does."""
+def test_a_failed_background_build_is_retried_later_and_later_but_a_new_version_at_once(monkeypatch):
+    """A build that fails (a full disk, a row too long to load) leaves the database answering;
+    queries do not start another before RETRY_AFTER_FAILURE_SECONDS, then twice as long after
+    each further failure; the build of a newer version starts at once."""
     attempts = []
 
     def failing_build(*, wait: bool = True) -> None:
@@ -170,19 +172,45 @@ def test_a_failed_background_build_is_not_retried_by_every_query(monkeypatch):
     monkeypatch.setattr(
         snapshot_module, "connections", type("NoConnections", (), {"close_all": staticmethod(lambda: None)})
     )
-    monkeypatch.setattr(snapshot_module, "_failed_at", None)
+    monkeypatch.setattr(snapshot_module, "_failure", None)
 
-    def start_and_wait() -> None:
-        snapshot_module.start_background_build()
+    def start_and_wait(key: str = "layout3-l1-v2-1") -> None:
+        snapshot_module.start_background_build(key)
         if snapshot_module._builder is not None:
             snapshot_module._builder.join(timeout=10)
+
+    def seconds_pass(seconds: float) -> None:
+        earlier = dataclasses.replace(snapshot_module._failure, at=snapshot_module._failure.at - seconds)
+        monkeypatch.setattr(snapshot_module, "_failure", earlier)
 
     start_and_wait()
     start_and_wait()
     assert len(attempts) == 1
-    monkeypatch.setattr(snapshot_module, "_failed_at", snapshot_module._failed_at - 31)
+    seconds_pass(31)
     start_and_wait()
     assert len(attempts) == 2
+    seconds_pass(31)  # the second failure holds it back for 60 s
+    start_and_wait()
+    assert len(attempts) == 2
+    seconds_pass(30)
+    start_and_wait()
+    assert len(attempts) == 3 and snapshot_module._failure.count == 3
+    seconds_pass(119)  # the third: 120 s
+    start_and_wait()
+    assert len(attempts) == 3
+    seconds_pass(2)
+    start_and_wait()
+    assert len(attempts) == 4
+    # However many failures, never more than RETRY_AFTER_FAILURE_MAX_SECONDS.
+    monkeypatch.setattr(snapshot_module, "_failure", dataclasses.replace(snapshot_module._failure, count=40))
+    seconds_pass(snapshot_module.RETRY_AFTER_FAILURE_MAX_SECONDS - 1)
+    start_and_wait()
+    assert len(attempts) == 4
+    seconds_pass(2)
+    start_and_wait()
+    assert len(attempts) == 5
+    start_and_wait("layout3-l1-v3-2")  # new data: at once
+    assert len(attempts) == 6 and snapshot_module._failure.count == 1
 
 
 @pytest.mark.django_db(transaction=True)
