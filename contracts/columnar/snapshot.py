@@ -129,7 +129,8 @@ class _Failure:
     at: float  # time.monotonic() of the last
 
     def holds_back(self, key: str) -> bool:
-        wait = min(RETRY_AFTER_FAILURE_SECONDS * 2 ** (self.count - 1), RETRY_AFTER_FAILURE_MAX_SECONDS)
+        doublings = min(self.count - 1, 16)  # past the cap long before; no float overflow ever
+        wait = min(RETRY_AFTER_FAILURE_SECONDS * 2**doublings, RETRY_AFTER_FAILURE_MAX_SECONDS)
         return key == self.key and time.monotonic() - self.at < wait
 
 
@@ -437,7 +438,8 @@ class _RowLengths:
 # every file, to take any row PostgreSQL holds, made the buffer the whole file: at 5.5M rows a
 # 1.2 GB block over the 512MB memory limit, and every build failed. A row must still fit the
 # memory limit several times over: at 512MB a row of 30 MB loaded beside 7M others and one of
-# 100 MB did not (measured); such a build fails and the database keeps answering.
+# 100 MB did not (measured); that version's build fails, and queries are answered as while
+# it builds (``serving``: by an earlier version's snapshot, or else by the database).
 _DEFAULT_LINE_BYTES = 2 * 2**20
 _DEFAULT_BUFFER_BYTES = 16 * _DEFAULT_LINE_BYTES
 
