@@ -13,17 +13,16 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
-from decimal import Decimal
 from itertools import chain, zip_longest
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, F, Max, Sum
+from django.db.models import F, Max
 
-from contracts.filters import ContractFilters, filter_contracts
-from contracts.models import Contract
+from contracts.filters import ContractFilters
+from contracts.selectors.totals import matching_totals
 from data_processing import events, metrics
 from data_processing.job_rows import lock_owner
 from data_processing.registry import job_kind
@@ -146,20 +145,21 @@ def run_changes(*, filters: ContractFilters, previous: SavedSearchRun | None) ->
     since the previous run (the new contracts, the change in count and total)."""
     # Everything is bounded by the watermark, so a contract committed meanwhile is left to
     # the next run rather than counted by neither.
-    watermark = Contract.objects.aggregate(highest=Max("id"))["highest"] or 0
-    matching = filter_contracts(filters).filter(id__lte=watermark)
-    totals = matching.aggregate(count=Count("id"), total=Sum("amount"))
-    total = totals["total"] or Decimal("0")
+    since = previous.contract_watermark if previous is not None else None
+    totals = matching_totals(filters=filters, since=since)
+    changes = {
+        "contract_watermark": totals.watermark,
+        "matched_count": totals.count,
+        "total_amount": totals.total,
+    }
     if previous is None:
-        return {"contract_watermark": watermark, "matched_count": totals["count"], "total_amount": total}
+        return changes
     return {
-        "contract_watermark": watermark,
+        **changes,
         "since_watermark": previous.contract_watermark,
-        "matched_count": totals["count"],
-        "total_amount": total,
-        "new_count": matching.filter(id__gt=previous.contract_watermark).count(),
-        "count_change": totals["count"] - previous.matched_count,
-        "total_change": total - previous.total_amount,
+        "new_count": totals.new_count,
+        "count_change": totals.count - previous.matched_count,
+        "total_change": totals.total - previous.total_amount,
     }
 
 
