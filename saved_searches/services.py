@@ -143,8 +143,8 @@ def saved_search_run(*, saved_search_id: int, trigger: str) -> SavedSearchRun | 
 def run_changes(*, filters: ContractFilters, previous: SavedSearchRun | None) -> dict[str, Any]:
     """What a run records: its watermark, the matching count and total, and what changed
     since the previous run (the new contracts, the change in count and total)."""
-    # Everything is bounded by the watermark, so a contract committed meanwhile is left to
-    # the next run rather than counted by neither.
+    # Everything is bounded by the watermark (see matching_totals), so a contract committed
+    # meanwhile is left to the next run rather than counted by neither.
     since = previous.contract_watermark if previous is not None else None
     totals = matching_totals(filters=filters, since=since)
     changes = {

@@ -166,11 +166,20 @@ def remember(values: Mapping[Hashable, Any]) -> None:
             snapshot.memo.update(values)
 
 
-def columnar_or_database(columnar: Callable[[duckdb.DuckDBPyConnection], T], database: Callable[[], T]) -> T:
-    """`columnar(cursor)` on the answering snapshot if there is one, else (or if it fails) `database()`."""
+def columnar_or_database(
+    columnar: Callable[[duckdb.DuckDBPyConnection], T],
+    database: Callable[[], T],
+    *,
+    current_only: bool = False,
+) -> T:
+    """`columnar(cursor)` on the answering snapshot if there is one, else (or if it fails) `database()`.
+
+    With `current_only`, an older version's snapshot (answering while the current one
+    builds) does not count: the database answers instead."""
     answer = _answer.get()
     with _cursor() as (cursor, version, current):
-        if cursor is not None and version is not None and current is not None:
+        usable = cursor is not None and version is not None and current is not None
+        if usable and not (current_only and version < current):
             try:
                 result = columnar(cursor)
             except duckdb.Error:  # e.g. out of memory under COLUMNAR_MEMORY_LIMIT

@@ -17,7 +17,7 @@ from decimal import Decimal
 import duckdb
 from django.db.models import Count, Max, Sum
 
-from ..columnar import answering, columnar_or_database
+from ..columnar import columnar_or_database
 from ..columnar.sql import matching_contracts
 from ..filters import ContractFilters, filter_contracts
 from ..models import Contract
@@ -36,11 +36,11 @@ class MatchingTotals:
 def matching_totals(*, filters: ContractFilters, since: int | None = None) -> MatchingTotals:
     """The chips' matching contracts up to the newest one: their count, total and, with
     ``since`` (an earlier watermark), how many of them are newer than it."""
-    with answering() as answer:
-        totals = columnar_or_database(
-            lambda cursor: _on_snapshot(cursor, filters, since), lambda: _on_database(filters, since)
-        )
-    return _on_database(filters, since) if answer.stale else totals
+    return columnar_or_database(
+        lambda cursor: _on_snapshot(cursor, filters, since),
+        lambda: _on_database(filters, since),
+        current_only=True,
+    )
 
 
 def _on_database(filters: ContractFilters, since: int | None) -> MatchingTotals:
