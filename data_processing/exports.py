@@ -21,6 +21,7 @@ from django.utils import timezone
 from contracts.csv_format import CONTRACT_EXPORT_COLUMNS as EXPORT_COLUMNS
 from contracts.csv_format import csv_lines
 from contracts.filters import ContractFilters, filter_contracts
+from contracts.selectors.totals import matching_count
 
 from .exceptions import NoSpaceForFile
 
@@ -44,7 +45,7 @@ def export_contracts(
     rows = filter_contracts(filters).order_by("award_date", "id").values_list(*(c for c, _ in EXPORT_COLUMNS))
     header = [header for _, header in EXPORT_COLUMNS]
     lines = csv_lines(itertools.chain([header], rows.iterator(chunk_size=ROWS_PER_PROGRESS_STEP)))
-    total = rows.count()
+    total = matching_count(filters=filters)
     return write_export(job_id=job_id, name="contracts", lines=lines, total=total, on_progress=on_progress)
 
 

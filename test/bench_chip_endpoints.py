@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -84,6 +85,17 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def timed(call: Callable[[], object], samples: int) -> list[float]:
+    """ms of each of ``samples`` calls, after one call that warms caches and plans."""
+    call()
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
 
 
 def percentile(samples: list[float], pct: float) -> float:

@@ -24,17 +24,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "test")]
 
-from bench_chip_endpoints import FILTER_SETS, PG, contractor_near, ensure_database, percentile  # noqa: E402
-
-
-def timed(call: Callable[[], object], samples: int) -> list[float]:
-    call()  # warm-up: plans, caches
-    timings = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
+from bench_chip_endpoints import (  # noqa: E402
+    FILTER_SETS,
+    PG,
+    contractor_near,
+    ensure_database,
+    percentile,
+    timed,
+)
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from bench_chip_endpoints import (  # this script's folder is on sys.path
@@ -28,21 +27,12 @@ from bench_chip_endpoints import (  # this script's folder is on sys.path
     PG,
     ensure_database,
     percentile,
+    timed,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "philgeps_bench_saved"
 NEW_SINCE_PREVIOUS_RUN = 1_000
-
-
-def timed(call: Callable[[], object], samples: int) -> list[float]:
-    call()  # warm the caches and the plan
-    times = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
 
 
 def main() -> None:

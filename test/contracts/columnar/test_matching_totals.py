@@ -1,4 +1,5 @@
-"""A saved search's run figures (count, total, new since a watermark) from either engine."""
+"""A saved search's run figures (count, total, new since a watermark) and an export's row
+counts, from either engine."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from decimal import Decimal
 import pytest
 
 from contracts.columnar import build_snapshot, serving
+from contracts.entities import BY_KEY, ENTITIES
 from contracts.filters import ContractFilters
 from contracts.models import Contract, DatasetVersion
-from contracts.selectors.totals import matching_totals
+from contracts.selectors.table_export import entity_export_lines, export_estimate
+from contracts.selectors.totals import matching_count, matching_entity_count, matching_totals
 
 from .test_one_set_of_answers import filter_sets
 
@@ -28,20 +31,51 @@ def test_matching_totals_are_identical(generated, both_engines):
     assert (everything.watermark, everything.count, everything.new_count) == (ids[-1], len(ids), 3)
 
 
+def test_export_counts_are_identical_and_what_the_export_writes(generated, both_engines):
+    for name, filters in filter_sets(generated).items():
+        from_snapshot, from_database = both_engines(lambda f=filters: matching_count(filters=f))
+        assert from_snapshot == from_database == matching_totals(filters=filters).count, name
+        for entity in ENTITIES:
+            from_snapshot, from_database = both_engines(
+                lambda f=filters, e=entity: matching_entity_count(filters=f, entity=e)
+            )
+            written = sum(1 for _ in entity_export_lines(filters=filters, entity_type=entity.key)) - 1
+            assert from_snapshot == from_database == written, (name, entity.key)
+    assert matching_entity_count(filters=ContractFilters(), entity=ENTITIES[0]) > 1
+
+
+def test_export_estimates_are_identical(generated, both_engines):
+    for name, filters in filter_sets(generated).items():
+        targets = [
+            {"target": "contracts"},
+            *({"target": "entity_table", "entity_type": e.key} for e in ENTITIES),
+        ]
+        for target in targets:
+            from_snapshot, from_database = both_engines(
+                lambda f=filters, t=target: export_estimate(filters=f, **t)
+            )
+            assert from_snapshot == from_database, (name, target)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_an_older_versions_snapshot_never_gives_a_runs_figures(columnar, make_contract, monkeypatch):
+def test_an_older_versions_snapshot_never_counts_for_a_run_or_an_export(columnar, make_contract, monkeypatch):
     """While the current version's snapshot is not built yet, an older one answers charts;
-    a run's watermark from it could fall behind one already recorded, so the database counts."""
+    a run's watermark from it could fall behind one already recorded, and an export writes
+    the current data, so the database counts."""
     columnar.COLUMNAR_BUILD_ON_COMMIT = False
     # No build of the new version meanwhile (serving starts one when it finds it missing).
     monkeypatch.setattr(serving, "start_background_build", lambda key: None)
     make_contract(reference_id="A", title="road one", amount="10.00")
     DatasetVersion.bump()
     assert build_snapshot() is not None
-    newer = make_contract(reference_id="B", title="road two", amount="5.25")
+    newer = make_contract(reference_id="B", title="road two", amount="5.25", contractor="BETA WORKS")
     DatasetVersion.bump()  # no snapshot of this version: the older one answers queries
 
-    totals = matching_totals(filters=ContractFilters(keywords=("road",)), since=newer.id - 1)
+    road = ContractFilters(keywords=("road",))
+    totals = matching_totals(filters=road, since=newer.id - 1)
 
     assert totals.watermark == newer.id
     assert (totals.count, totals.total, totals.new_count) == (2, Decimal("15.25"), 1)
+    # What an export of the current data writes, not what the older snapshot holds.
+    assert matching_count(filters=road) == 2
+    assert matching_entity_count(filters=road, entity=BY_KEY["contractor"]) == 2

@@ -13,6 +13,7 @@ import random
 from decimal import Decimal
 from functools import partial
 
+from contracts.entities import BY_KEY
 from contracts.filters import PLACE_CHIPS, ContractFilters, DateRange
 from contracts.models import Area, BusinessCategory, Contract, Contractor, Organization
 from contracts.selectors import (
@@ -23,6 +24,7 @@ from contracts.selectors import (
     contract_search,
     entity_table,
 )
+from contracts.selectors.totals import matching_count, matching_entity_count
 
 
 def year(y: int) -> DateRange:
@@ -182,6 +184,8 @@ def test_random_chip_combinations_are_identical(generated, both_engines):
                 entity_table, filters=filters, entity_type=entity_type, ordering=entity_ordering, **paging
             ),
             "search": partial(contract_search, filters=filters, ordering=search_ordering, **paging),
+            "count": partial(matching_count, filters=filters),
+            "entity count": partial(matching_entity_count, filters=filters, entity=BY_KEY[entity_type]),
         }
         for what, call in calls.items():
             from_snapshot, from_database = both_engines(call)
