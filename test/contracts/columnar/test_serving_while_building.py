@@ -152,6 +152,16 @@ def test_the_chip_endpoints_say_which_version_answered(two_versions, alice_clien
     assert (after["X-Dataset-Version"], after["X-Dataset-Current-Version"]) == ("3", "3")
 
 
+def test_an_export_estimate_says_which_version_it_counted(two_versions, alice_client):
+    url = reverse("export-estimate")
+    with build_held():
+        during = alice_client.post(url, {"filters": {}}, format="json")
+    after = alice_client.post(url, {"filters": {}}, format="json")
+    counted = during.json()["rows"], during["X-Dataset-Version"], during["X-Dataset-Current-Version"]
+    assert counted == (300, "2", "3")
+    assert (after.json()["rows"], after["X-Dataset-Version"]) == (200, "3")
+
+
 def test_a_job_answered_by_the_old_snapshot_is_cached_briefly_and_says_so(two_versions, alice):
     two_versions.COLUMNAR_STALE_RESULT_SECONDS = 7
     payload = {"filters": {}, "top_n": 3}
