@@ -149,6 +149,26 @@ def ensure_database(name: str, rows: int, env: dict[str, str]) -> None:
     env["BENCH_TOKEN"] = token.stdout.strip()
 
 
+def setup_django_on(database: str, rows: int) -> None:
+    """For a benchmark that calls selectors in this process: ``database`` filled with ``rows``
+    generated contracts when it does not hold them, and Django set up on it with DEBUG off
+    (with it on, Django would keep every query it ran)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "false",
+        "DATABASE_URL": f"{PG}/{database}",
+        "LOG_LEVEL": "WARNING",
+        "METRICS_DIRECTORY": "",
+    }
+    ensure_database(database, rows, env)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
 def serve(env: dict[str, str], port: int, columnar: bool = True) -> subprocess.Popen:
     env = {**env, "COLUMNAR_ENABLED": "true" if columnar else "false"}
     server = subprocess.Popen(

@@ -16,15 +16,11 @@ job its progress total before it writes the first row.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-from bench_chip_endpoints import FILTER_SETS, PG, contractor_near, ensure_database, percentile, timed
+from bench_chip_endpoints import FILTER_SETS, contractor_near, percentile, setup_django_on, timed
 
-ROOT = Path(__file__).resolve().parent.parent
 ENGINES = ("columnar", "database")
 
 
@@ -34,19 +30,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=10)
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DJANGO_DEBUG": "false",
-        "DATABASE_URL": f"{PG}/{args.database}",
-        "METRICS_DIRECTORY": "",
-    }
-    ensure_database(args.database, args.rows, env)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django_on(args.database, args.rows)
     from django.test import override_settings
 
     from contracts.columnar import build_snapshot

@@ -14,7 +14,6 @@ baseline, measured in the same run, is the database's plain count of the matchin
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -26,10 +25,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "test")]
 
 from bench_chip_endpoints import (  # noqa: E402
     FILTER_SETS,
-    PG,
     contractor_near,
-    ensure_database,
     percentile,
+    setup_django_on,
     timed,
 )
 
@@ -42,18 +40,7 @@ def main() -> None:
     parser.add_argument("--engines", default="columnar,database", help="columnar,database")
     args = parser.parse_args()
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DJANGO_DEBUG": "false",
-        "DATABASE_URL": f"{PG}/{args.database}",
-        "LOG_LEVEL": "WARNING",
-    }
-    ensure_database(args.database, args.rows, env)
-    os.environ.update(env)
-    import django
-
-    django.setup()
+    setup_django_on(args.database, args.rows)
     from django.test import override_settings
 
     from contracts.columnar import build_snapshot

@@ -16,21 +16,16 @@ on the snapshot and, with `--engines columnar,database`, on the database alone.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
 from bench_chip_endpoints import (  # this script's folder is on sys.path
     FILTER_SETS,
-    PG,
-    ensure_database,
     percentile,
+    setup_django_on,
     timed,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "philgeps_bench_saved"
 NEW_SINCE_PREVIOUS_RUN = 1_000
 
@@ -41,18 +36,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--engines", default="columnar", help="columnar,database")
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DATABASE_URL": f"{PG}/{DATABASE}",
-        "METRICS_DIRECTORY": "",
-    }
-    ensure_database(DATABASE, args.rows, env)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django_on(DATABASE, args.rows)
     from django.db.models import Max
     from django.test import override_settings
 
