@@ -45,12 +45,11 @@ from websockets.sync.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_chip_endpoints import (
     ENDPOINTS,
-    FILTER_SETS,
     PG,
     ROOT,
     body,
-    contractor_near,
     ensure_database,
+    filter_sets,
     percentile,
     serve,
 )
@@ -98,8 +97,7 @@ def main() -> None:
     }
     (ROOT / "var").mkdir(exist_ok=True)
     ensure_database(args.database, args.rows, env)
-    contractor = contractor_near(args.database, 150)
-    filter_sets = {**FILTER_SETS, "one contractor": {"contractors": [contractor]}}
+    chosen = filter_sets(args.database)
     token = env["BENCH_TOKEN"]
     cache = redis.Redis.from_url(redis_url)
     cache.flushdb()  # the benchmark's own database: no answer left cached by an earlier run
@@ -168,7 +166,7 @@ def main() -> None:
             cells = [
                 (endpoint, name, f"/api/v1/contracts/{endpoint}/", body(endpoint, filters))
                 for endpoint in ENDPOINTS
-                for name, filters in filter_sets.items()
+                for name, filters in chosen.items()
             ]
             # Every cell once before any is timed: the server and the worker each open the
             # snapshot on first use, and its pages come from disk until every query has run.

@@ -19,7 +19,7 @@ import argparse
 import statistics
 import time
 
-from bench_chip_endpoints import FILTER_SETS, contractor_near, percentile, setup_django_on, timed
+from bench_chip_endpoints import filter_sets, percentile, setup_django_on, timed
 
 ENGINES = ("columnar", "database")
 
@@ -40,7 +40,7 @@ def main() -> None:
     started = time.perf_counter()
     build_snapshot()  # without it the first estimates would be the database's
     print(f"columnar snapshot ready in {time.perf_counter() - started:.1f} s")
-    filter_sets = {**FILTER_SETS, "one contractor": {"contractors": [contractor_near(args.database, 150)]}}
+    chosen = filter_sets(args.database)
     targets = {
         "contracts": {"target": "contracts"},
         "contractor table": {"target": "entity_table", "entity_type": "contractor"},
@@ -48,7 +48,7 @@ def main() -> None:
     print(f"\n{args.rows:,} contracts; {args.samples} samples each; median / p99 ms")
     header = "".join(f"{f'{target}, {engine}':>30}" for target in targets for engine in ENGINES)
     print(f"{'filters':<18}{header}{'rows':>12}")
-    for name, chips in filter_sets.items():
+    for name, chips in chosen.items():
         serializer = FiltersSerializer(data=chips)
         serializer.is_valid(raise_exception=True)
         filters = serializer.validated_data

@@ -24,8 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "test")]
 
 from bench_chip_endpoints import (  # noqa: E402
-    FILTER_SETS,
-    contractor_near,
+    filter_sets,
     percentile,
     setup_django_on,
     timed,
@@ -53,8 +52,8 @@ def main() -> None:
     started = time.perf_counter()
     build_snapshot()
     print(f"columnar snapshot ready in {time.perf_counter() - started:.1f} s")
-    contractor = contractor_near(args.database, 150)  # a contractor of about 150 contracts
-    filter_sets = {**FILTER_SETS, "one contractor": {"contractors": [contractor]}}
+    chosen = filter_sets(args.database)
+    (contractor,) = chosen["one contractor"]["contractors"]  # about 150 contracts
     analyses: dict[str, Callable[..., object]] = {
         "value_distribution (linear, 100)": lambda f: value_distribution(filters=f, bins=100),
         "value_distribution (log, 1000)": lambda f: value_distribution(filters=f, bins=1000, scale="log"),
@@ -67,7 +66,7 @@ def main() -> None:
     }
     print(f"\n{args.rows:,} contracts; {args.samples} calls per row; times in ms\n")
     print(f"{'analysis':<36}{'filters':<17}{'engine':<10}{'median':>9}{'p90':>9}{'p99':>9}{'x baseline':>12}")
-    for name, chips in filter_sets.items():
+    for name, chips in chosen.items():
         serializer = FiltersSerializer(data=chips)
         serializer.is_valid(raise_exception=True)
         chosen = serializer.validated_data

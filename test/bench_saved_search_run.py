@@ -3,14 +3,14 @@
 generated contracts, beside the search and analytics queries the job itself runs.
 
 Not a test: a benchmark that prints figures. It creates (once) the database
-`philgeps_bench_saved`, generates the contracts into it and builds their columnar snapshot,
+`philgeps_bench_saved` (or `--database`), generates the contracts into it and builds their columnar snapshot,
 then times, in this process and for a handful of filter sets, a run's bookkeeping
 (`saved_searches.services.run_changes`: the id watermark, the matching count and total, the
 count of contracts new since a previous run whose watermark is 1,000 contracts back) against
 the search page and the analytics aggregates of the same filters, measured in the same run,
 on the snapshot and, with `--engines columnar,database`, on the database alone.
 
-    .venv/bin/python test/bench_saved_search_run.py [--rows N] [--samples N]
+    .venv/bin/python test/bench_saved_search_run.py [--database NAME] [--rows N] [--samples N]
 """
 
 from __future__ import annotations
@@ -20,23 +20,23 @@ import statistics
 import time
 
 from bench_chip_endpoints import (  # this script's folder is on sys.path
-    FILTER_SETS,
+    filter_sets,
     percentile,
     setup_django_on,
     timed,
 )
 
-DATABASE = "philgeps_bench_saved"
 NEW_SINCE_PREVIOUS_RUN = 1_000
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", default="philgeps_bench_saved")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--engines", default="columnar", help="columnar,database")
     args = parser.parse_args()
-    setup_django_on(DATABASE, args.rows)
+    setup_django_on(args.database, args.rows)
     from django.db.models import Max
     from django.test import override_settings
 
@@ -60,7 +60,7 @@ def main() -> None:
         print(f"\nengine: {engine}")
         print(f"{'filters':<18}{'search page':>16}{'analytics':>16}{'run bookkeeping':>20}{'new':>8}")
         with override_settings(COLUMNAR_ENABLED=engine == "columnar"):
-            for name, chips in FILTER_SETS.items():
+            for name, chips in filter_sets(args.database).items():
                 serializer = ChipSearchRequestSerializer(data={"filters": chips})
                 serializer.is_valid(raise_exception=True)
                 filters = serializer.validated_data["filters"]
