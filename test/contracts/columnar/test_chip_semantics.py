@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,6 +13,7 @@ from contracts.columnar import build_snapshot
 from contracts.filters import ContractFilters, area_entries
 from contracts.models import DatasetVersion
 from contracts.selectors import contract_aggregates, contract_search, entity_table, filter_options
+from contracts.selectors.table_export import entity_export_lines
 
 
 @pytest.fixture(params=["database", "columnar"])
@@ -70,8 +74,14 @@ def test_names_sort_case_insensitively_with_ties_broken_by_id(make_contract, eng
         table = entity_table(filters=ContractFilters(), entity_type="area", ordering=ordering)
         return [row["name"] for row in table["results"]]
 
+    def exported(ordering: str) -> list[str]:
+        lines = entity_export_lines(filters=ContractFilters(), entity_type="area", ordering=ordering)
+        return [row[0] for row in csv.reader(io.StringIO("".join(lines)))][1:]
+
     assert names("name") == ["alpha", "ALPHA", "Beta", "sample province", "Zamboanga City"]
     assert names("-name") == ["Zamboanga City", "sample province", "Beta", "alpha", "ALPHA"]
+    assert exported("name") == names("name")
+    assert exported("-name") == names("-name")
 
 
 def test_place_chips_match_the_procuring_entitys_region_and_province_not_the_delivery_area(

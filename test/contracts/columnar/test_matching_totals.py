@@ -1,8 +1,10 @@
-"""A saved search's run figures (count, total, new since a watermark) and an export's row
-counts, from either engine."""
+"""A saved search's run figures (count, total, new since a watermark), an export's row
+counts and the entity-table CSV, from either engine."""
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 
 import pytest
@@ -44,6 +46,19 @@ def test_export_counts_are_identical_and_what_the_export_writes(generated, both_
     assert matching_entity_count(filters=ContractFilters(), entity=ENTITIES[0]) > 1
 
 
+def test_the_entity_table_csv_is_the_same_file_from_either_engine(generated, both_engines):
+    for name, filters in filter_sets(generated).items():
+        for entity in ENTITIES:
+            for ordering in ("-total_amount", "name", "-name", "average_amount", "-last_award_date"):
+                from_snapshot, from_database = both_engines(
+                    lambda f=filters, e=entity, o=ordering: "".join(
+                        entity_export_lines(filters=f, entity_type=e.key, ordering=o)
+                    )
+                )
+                assert from_snapshot == from_database, (name, entity.key, ordering)
+                assert from_snapshot.count("\n") > 1 or name != "none", (name, entity.key)
+
+
 def test_export_estimates_are_identical(generated, both_engines):
     for name, filters in filter_sets(generated).items():
         targets = [
@@ -65,7 +80,7 @@ def test_an_older_versions_snapshot_never_counts_for_a_run_or_an_export(columnar
     columnar.COLUMNAR_BUILD_ON_COMMIT = False
     # No build of the new version meanwhile (serving starts one when it finds it missing).
     monkeypatch.setattr(serving, "start_background_build", lambda key: None)
-    make_contract(reference_id="A", title="road one", amount="10.00")
+    make_contract(reference_id="A", title="road one", amount="10.00", contractor="ALPHA WORKS")
     DatasetVersion.bump()
     assert build_snapshot() is not None
     newer = make_contract(reference_id="B", title="road two", amount="5.25", contractor="BETA WORKS")
@@ -79,3 +94,7 @@ def test_an_older_versions_snapshot_never_counts_for_a_run_or_an_export(columnar
     # What an export of the current data writes, not what the older snapshot holds.
     assert matching_count(filters=road) == 2
     assert matching_entity_count(filters=road, entity=BY_KEY["contractor"]) == 2
+    exported = list(
+        csv.reader(io.StringIO("".join(entity_export_lines(filters=road, entity_type="contractor"))))
+    )
+    assert sorted(row[0] for row in exported[1:]) == ["ALPHA WORKS", "BETA WORKS"]
