@@ -194,7 +194,7 @@ def _rows_columnar(cursor: duckdb.DuckDBPyConnection, wanted: _Wanted, report: P
     return total_count, [_from_cents(row, names[row[0]]) for row in found]
 
 
-def _every_row_columnar(cursor: duckdb.DuckDBPyConnection, wanted: _Wanted) -> list[dict[str, Any]]:
+def _every_row_columnar(cursor: duckdb.DuckDBPyConnection, wanted: _Wanted) -> Iterator[dict[str, Any]]:
     matching = matching_statement(cursor, wanted.filters, reused=False)
     grouped = _grouped_columnar(wanted, matching.relation, named=True)
     found = cursor.execute(
@@ -202,7 +202,9 @@ def _every_row_columnar(cursor: duckdb.DuckDBPyConnection, wanted: _Wanted) -> l
         f"ORDER BY {_order_columnar(wanted, '')}",
         matching.params,
     ).fetchall()
-    return [_from_cents(row, row[5]) for row in found]
+    # Tuples, made into rows one at a time as they are written: 39 MB at the peak for 128k
+    # contractors (5.5M contracts), where a list of rows took 102 MB.
+    return (_from_cents(row, row[5]) for row in found)
 
 
 def _grouped_in_database(wanted: _Wanted, *, named: bool = False) -> QuerySet:
