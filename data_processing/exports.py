@@ -1,8 +1,8 @@
 """CSV export of every matching contract, streamed with constant memory.
 
-Rows come from a server-side cursor and go straight to a temporary file, renamed into
-place only when complete, so a download never sees half a file. The file is named after
-its job; the job services record it on the job row.
+Rows come in batches (from the columnar snapshot, or a server-side cursor) and go straight
+to a temporary file, renamed into place only when complete, so a download never sees half a
+file. The file is named after its job; the job services record it on the job row.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from contracts.csv_format import CONTRACT_EXPORT_COLUMNS as EXPORT_COLUMNS
 from contracts.csv_format import csv_lines
-from contracts.filters import ContractFilters, filter_contracts
+from contracts.filters import ContractFilters
+from contracts.selectors.contract_export import contract_export_rows
 from contracts.selectors.totals import matching_count
 
 from .exceptions import NoSpaceForFile
@@ -42,10 +43,9 @@ def export_contracts(
     *, job_id: str, filters: ContractFilters, on_progress: Callable[[int, int, str], None]
 ) -> dict[str, Any]:
     """Write the CSV of job ``job_id`` to ``export_path(job_id)``; returns what the client reads."""
-    rows = filter_contracts(filters).order_by("award_date", "id").values_list(*(c for c, _ in EXPORT_COLUMNS))
     header = [header for _, header in EXPORT_COLUMNS]
-    lines = csv_lines(itertools.chain([header], rows.iterator(chunk_size=ROWS_PER_PROGRESS_STEP)))
     total = matching_count(filters=filters)
+    lines = csv_lines(itertools.chain([header], contract_export_rows(filters=filters)))
     return write_export(job_id=job_id, name="contracts", lines=lines, total=total, on_progress=on_progress)
 
 

@@ -7,7 +7,7 @@ answered; `sql` turns chip filters into DuckDB predicates with the same semantic
 snapshot of the data is at hand.
 """
 
-from .serving import Answer, answering, columnar_or_database, snapshot_cursor
+from .serving import Answer, answering, columnar_or_database, current_snapshot_cursor, snapshot_cursor
 from .snapshot import build_after_commit, build_snapshot
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "build_after_commit",
     "build_snapshot",
     "columnar_or_database",
+    "current_snapshot_cursor",
     "snapshot_cursor",
 ]

@@ -131,6 +131,39 @@ def snapshot_cursor() -> Iterator[duckdb.DuckDBPyConnection | None]:
         yield cursor
 
 
+@contextmanager
+def current_snapshot_cursor() -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A cursor on the current version's snapshot, or None (the database answers): for a
+    reader that writes the current data and holds the cursor while it writes, for as long as
+    that takes (the rows of an export, fetched a batch at a time between writes).
+
+    Unlike `snapshot_cursor`, an older version's snapshot never answers, and no context
+    variable is set for the cursor's lifetime, so the caller may be a generator suspended
+    between rows: the look-ups it makes are simply not remembered (see `memoized`).
+    """
+    if not settings.COLUMNAR_ENABLED or (key := current_key()) is None:
+        yield None
+        return
+    snapshot = _acquire(key)
+    if snapshot is None:
+        yield None
+        return
+    try:
+        current = key_version(key)
+        if snapshot.version < current:
+            yield None
+            return
+        if (answer := _answer.get()) is not None:
+            answer._record(snapshot.version, current)
+        cursor = snapshot.connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+    finally:
+        _release(snapshot)
+
+
 def memoized(key: Hashable, compute: Callable[[], T]) -> T:
     """`compute()`, remembered for the snapshot being read: for look-ups that depend on its
     data alone (a snapshot never changes), such as the ids a chip names, which cost a scan of
