@@ -13,6 +13,8 @@ from contracts.filters import ContractFilters
 from contracts.models import DatasetVersion
 from contracts.selectors import contract_export
 from contracts.selectors.contract_export import contract_export_rows, day_batches
+from data_processing.exceptions import JobCancelled
+from data_processing.exports import export_contracts
 
 from .test_one_set_of_answers import filter_sets
 
@@ -53,6 +55,21 @@ def test_text_money_and_missing_names_survive_the_snapshot(
     assert (str(rows[1][-1]), str(rows[4][-1]), str(rows[4][-2])) == ("0.05", "1234.50", "10.00")
     assert rows[2][5:7] == (None, None)  # no area, no category
     assert rows[3][-2] is None  # no approved budget
+
+
+def test_an_export_stopped_midway_lets_go_of_its_snapshot_at_once(generated, settings, tmp_path):
+    """A job holds the snapshot while it writes; cancelled midway, it must not hold it on
+    (a superseded snapshot's file is deleted only once nobody reads it)."""
+    settings.MEDIA_ROOT = tmp_path
+
+    def cancelled(done: int, total: int, message: str) -> None:
+        assert serving.open_snapshots() != {} and max(serving.open_snapshots().values()) == 1
+        raise JobCancelled("stopped")
+
+    with pytest.raises(JobCancelled):
+        export_contracts(job_id="stopped", filters=ContractFilters(), on_progress=cancelled)
+
+    assert list(serving.open_snapshots().values()) == [0]
 
 
 def test_a_snapshot_that_fails_before_the_first_row_leaves_the_export_to_the_database(
