@@ -79,7 +79,7 @@ class _Batches:
     @classmethod
     def planned(cls, cursor: duckdb.DuckDBPyConnection, filters: ContractFilters) -> _Batches:
         source, where, params = matching_contracts(cursor, filters)
-        matching = f"FROM {source} WHERE {where}"
+        matching = f"FROM {source} WHERE ({where})"  # a batch adds its days with AND
         per_day = cursor.execute(
             f"SELECT award_date, count(*) {matching} GROUP BY award_date ORDER BY award_date", params
         ).fetchall()
