@@ -60,8 +60,11 @@ def main() -> None:
         "benford": lambda f: benford(filters=f),
         "rounding": lambda f: rounding(filters=f),
         "value_treemap": lambda f: value_treemap(filters=f),
-        "related_entities (database only)": lambda f: related_entities(
+        "related_entities (a contractor's)": lambda f: related_entities(
             filters=f, dimension="contractor", name=contractor, target="organization"
+        ),
+        "related_entities (an area's)": lambda f: related_entities(
+            filters=f, dimension="area", name="Metro Manila", target="contractor"
         ),
     }
     print(f"\n{args.rows:,} contracts; {args.samples} calls per row; times in ms\n")

@@ -24,6 +24,7 @@ from contracts.selectors import (
     contract_search,
     entity_table,
 )
+from contracts.selectors.drilldown import related_entities
 from contracts.selectors.totals import matching_count, matching_entity_count
 
 
@@ -106,6 +107,34 @@ def test_entity_tables_are_identical(generated, both_engines):
                         )
                     )
                     assert from_snapshot == from_database, (entity_type, name, ordering, page)
+
+
+def test_related_entities_are_identical(generated, both_engines):
+    sets = filter_sets(generated)
+    chosen = ("none", "keyword", "category + year", "amount range", "unknown area")
+    drills = [
+        ("area", "Metro Manila", "contractor"),
+        ("area", "samar", "organization"),  # a delivery list naming it counts
+        ("business_category", generated["category"], "organization"),
+        ("contractor", generated["contractor"].lower(), "area"),
+        ("organization", generated["organization"], "business_category"),
+        ("contractor", "Nobody at all", "area"),
+    ]
+    for name in chosen:
+        for dimension, entity, target in drills:
+            for top_n in (3, 20):
+                from_snapshot, from_database = both_engines(
+                    lambda f=sets[name], d=dimension, e=entity, t=target, n=top_n: related_entities(
+                        filters=f, dimension=d, name=e, target=t, top_n=n
+                    )
+                )
+                assert from_snapshot == from_database, (name, dimension, entity, target, top_n)
+    busiest, _ = both_engines(
+        lambda: related_entities(
+            filters=ContractFilters(), dimension="area", name="Metro Manila", target="contractor"
+        )
+    )
+    assert busiest["count"] > 0 and len(busiest["results"]) == 10
 
 
 def test_search_pages_are_identical(generated, both_engines):
