@@ -141,27 +141,13 @@ def current_snapshot_cursor() -> Iterator[duckdb.DuckDBPyConnection | None]:
     variable is set for the cursor's lifetime, so the caller may be a generator suspended
     between rows: the look-ups it makes are simply not remembered (see `memoized`).
     """
-    if not settings.COLUMNAR_ENABLED or (key := current_key()) is None:
-        yield None
-        return
-    snapshot = _acquire(key)
-    if snapshot is None:
-        yield None
-        return
-    try:
-        current = key_version(key)
-        if snapshot.version < current:
+    with _cursor(remembering=False) as (cursor, version, current):
+        if cursor is None or version is None or current is None or version < current:
             yield None
             return
         if (answer := _answer.get()) is not None:
-            answer._record(snapshot.version, current)
-        cursor = snapshot.connection.cursor()
-        try:
-            yield cursor
-        finally:
-            cursor.close()
-    finally:
-        _release(snapshot)
+            answer._record(version, current)
+        yield cursor
 
 
 def memoized(key: Hashable, compute: Callable[[], T]) -> T:
@@ -228,8 +214,13 @@ def columnar_or_database(
 
 
 @contextmanager
-def _cursor() -> Iterator[tuple[duckdb.DuckDBPyConnection | None, int | None, int | None]]:
-    """(cursor or None, the version it reads, the current version; None when unknown)."""
+def _cursor(
+    *, remembering: bool = True
+) -> Iterator[tuple[duckdb.DuckDBPyConnection | None, int | None, int | None]]:
+    """(cursor or None, the version it reads, the current version; None when unknown).
+
+    ``remembering``: `memoized` look-ups made meanwhile are kept with the snapshot (a
+    context variable names it while the cursor is held)."""
     if not settings.COLUMNAR_ENABLED:
         yield None, None, None
         return
@@ -242,7 +233,7 @@ def _cursor() -> Iterator[tuple[duckdb.DuckDBPyConnection | None, int | None, in
     if snapshot is None:
         yield None, None, current
         return
-    token = _reading.set(snapshot)
+    token = _reading.set(snapshot) if remembering else None
     try:
         cursor = snapshot.connection.cursor()
         try:
@@ -250,7 +241,8 @@ def _cursor() -> Iterator[tuple[duckdb.DuckDBPyConnection | None, int | None, in
         finally:
             cursor.close()
     finally:
-        _reading.reset(token)
+        if token is not None:
+            _reading.reset(token)
         _release(snapshot)
 
 
