@@ -17,6 +17,15 @@ by Django's own ``request_finished`` receivers on that thread. A request that en
 exception or a cancellation may leave work running on its thread (a synchronous view cannot
 be stopped), so its executor is shut down rather than lent again.
 
+A request's body is read into memory before its view runs, on the event loop. Django reads
+the body into a file, and closes the file when it gives up on the request. It waits for a
+synchronous view to return when the client hangs up, but not when the request is cancelled
+once more meanwhile, as every task is when the server stops: a view on a shared thread
+(config/shared_thread_views.py, a submit) then went on running, failed on its first read of
+the body ("I/O operation on closed file") and logged a server error. Seen under load when
+the server stopped right after its clients had gone. Read ahead, the view finishes as it
+would have: the submit is queued, as one whose answer was lost on the way would be.
+
 It also remembers where a literal route resolves. Django resolves every request by walking
 the URL patterns, through each ``include()`` level (a poll: ``api/v1/`` → ``data-processing/``
 → ``tasks/status/``). A path that is a route's literal text (no converter, no regular
@@ -28,6 +37,7 @@ and a do-nothing view from 1.93 to 1.87 (test/bench_request_cost.py).
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -35,6 +45,7 @@ from typing import Any
 import django
 from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.asgi import ASGIHandler
 from django.http import HttpRequest
 from django.urls import URLResolver, get_resolver
@@ -42,6 +53,8 @@ from django.urls.resolvers import ResolverMatch
 
 # Idle threads kept per process; a burst beyond it gets threads that end with their request.
 MAX_IDLE_REQUEST_THREADS = 64
+# Requests whose body no view reads: a poll pays nothing for the read-ahead.
+BODILESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class ReusedThreadASGIHandler(ASGIHandler):
@@ -63,6 +76,15 @@ class ReusedThreadASGIHandler(ASGIHandler):
             executor.shutdown(wait=False)
             raise
         self._give_back(executor)
+
+    def create_request(self, scope: dict[str, Any], body_file: Any) -> tuple[HttpRequest | None, Any]:
+        """Django's, with the body read into memory (see the module's docstring)."""
+        request, error_response = super().create_request(scope, body_file)
+        if request is not None and scope["method"] not in BODILESS_METHODS:
+            # Too large: left unread, for the view's own read to refuse in the API's error shape.
+            with contextlib.suppress(RequestDataTooBig):
+                request.body  # noqa: B018 (read for its effect)
+        return request, error_response
 
     def resolve_request(self, request: HttpRequest) -> ResolverMatch:
         """Django's, but a path that is a route's literal text is resolved once per URLconf.

@@ -267,6 +267,15 @@ def asgi_server(django_db_setup, django_db_blocker, _clean_redis):
 
 
 @pytest.fixture
+def asgi_server_to_stop(django_db_setup, django_db_blocker, _clean_redis):
+    """A uvicorn of the test's own, for a test that stops it: yields (process, "host:port")."""
+    with django_db_blocker.unblock():
+        server, address = start_asgi_server("asgi-stopped")
+    yield server, address
+    server.stop()
+
+
+@pytest.fixture
 def live_db(transactional_db):
     """Committed data, visible to the worker and server subprocesses."""
     from config.authentication import clear_token_cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -25,29 +26,42 @@ def handler(settings) -> ReusedThreadASGIHandler:
     return ReusedThreadASGIHandler()
 
 
-async def get(handler: ReusedThreadASGIHandler, path: str) -> tuple[int, Any]:
+async def get(
+    handler: ReusedThreadASGIHandler,
+    path: str,
+    *,
+    method: str = "GET",
+    body: bytes = b"",
+    hang_up: asyncio.Event | None = None,
+) -> tuple[int | None, Any]:
+    """One request as uvicorn makes it: the client stays until its response is complete,
+    then ``receive`` reports a disconnect. With ``hang_up``, it leaves once that is set
+    instead; the status is then None if no response had begun."""
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
         "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
         "root_path": "", "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 80),
     }  # fmt: skip
     sent: list[dict[str, Any]] = []
     delivered = asyncio.Event()
+    answered = asyncio.Event()
 
     async def receive() -> dict[str, Any]:
         if not delivered.is_set():
             delivered.set()
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.Event().wait()  # the client never disconnects
-        raise AssertionError
+            return {"type": "http.request", "body": body, "more_body": False}
+        await (hang_up or answered).wait()
+        return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            answered.set()
 
     await handler(scope, receive, send)
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    status = next((m["status"] for m in sent if m["type"] == "http.response.start"), None)
     return status, json.loads(body) if status == 200 else body
 
 
@@ -105,6 +119,37 @@ def test_a_cancelled_request_does_not_lend_its_busy_thread_again(handler):
     finally:
         thread_urls.release.set()
     assert status == 200
+
+
+def test_a_view_still_running_when_its_request_ends_still_reads_its_body(handler):
+    """The client hangs up (Django waits for the view), then the server stops and cancels
+    every task (Django no longer waits, and closes the request's body file): the view, still
+    running on a shared thread as a submit does, reads its body all the same."""
+    thread_urls.release.clear()
+    thread_urls.bodies_read.clear()
+    body = b'{"filters": {"keywords": ["road"]}}'
+
+    async def hang_up_then_stop() -> bool:
+        hang_up = asyncio.Event()
+        submit = get(handler, "/hold-then-read/", method="POST", body=body, hang_up=hang_up)
+        held = asyncio.create_task(submit)
+        await asyncio.sleep(0.3)  # the view is waiting on ``release`` by now
+        hang_up.set()
+        await asyncio.sleep(0.3)
+        for task in asyncio.all_tasks() - {asyncio.current_task()}:
+            task.cancel()  # as asyncio.run does to what is left when uvicorn stops
+        await asyncio.wait([held], timeout=5)
+        return held.done()
+
+    try:
+        request_ended = asyncio.run(hang_up_then_stop())
+    finally:
+        thread_urls.release.set()
+    deadline = time.monotonic() + 5
+    while not thread_urls.bodies_read and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert request_ended
+    assert thread_urls.bodies_read == [body]
 
 
 def test_a_view_that_raises_is_a_500_and_its_thread_is_lent_again(handler):

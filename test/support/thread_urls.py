@@ -7,11 +7,16 @@ import threading
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+
+from config.shared_thread_views import on_shared_threads
 
 # Set by a test: every request to barrier/ waits here until all its parties arrived.
 barrier: threading.Barrier | None = None
 # Set by a test: hold/ waits on it, so the test can cancel a request mid-view.
 release = threading.Event()
+# What hold-then-read/ got when it read its body once released: the body, or the error.
+bodies_read: list[bytes | Exception] = []
 
 
 def thread(request: HttpRequest) -> JsonResponse:
@@ -30,6 +35,17 @@ def wait_for_all(request: HttpRequest) -> JsonResponse:
 def hold(request: HttpRequest) -> JsonResponse:
     release.wait(timeout=10)
     return JsonResponse({"thread": threading.get_ident()})
+
+
+@csrf_exempt
+def hold_then_read(request: HttpRequest) -> JsonResponse:
+    """Waits on ``release``, then reads its body: a submit whose request ends meanwhile."""
+    release.wait(timeout=10)
+    try:
+        bodies_read.append(request.body)
+    except Exception as error:  # recorded for the test to see
+        bodies_read.append(error)
+    return JsonResponse({})
 
 
 def fail(request: HttpRequest) -> JsonResponse:
@@ -52,6 +68,7 @@ urlpatterns = [
     path("thread/", thread),
     path("barrier/", wait_for_all),
     path("hold/", hold),
+    path("hold-then-read/", on_shared_threads(hold_then_read)),  # as a submit is served
     path("fail/", fail),
     path("item/<int:number>/", item),
     path("outer/", include((nested_patterns, "outer"))),
