@@ -26,6 +26,13 @@ the body ("I/O operation on closed file") and logged a server error. Seen under 
 the server stopped right after its clients had gone. Read ahead, the view finishes as it
 would have: the submit is queued, as one whose answer was lost on the way would be.
 
+A body is read no further than ``API_MAX_BODY_BYTES`` (``DATA_UPLOAD_MAX_MEMORY_SIZE``).
+Django reads the whole body into a temporary file before it builds the request, and checks
+the limit only when a view reads the body: a client, signed in or not, could have a server
+write a body of any size to its disk (3 GB took 5.8 s here, and a 401 at the end). Past the
+limit the handler stops reading and answers 413 itself, in the API's error shape under
+``/api/``, and the connection is closed.
+
 It also remembers where a literal route resolves. Django resolves every request by walking
 the URL patterns, through each ``include()`` level (a poll: ``api/v1/`` → ``data-processing/``
 → ``tasks/status/``). A path that is a route's literal text (no converter, no regular
@@ -68,14 +75,30 @@ class ReusedThreadASGIHandler(ASGIHandler):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)  # Django's refusal
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        received = 0
+
+        async def receive_within_limit() -> dict[str, Any]:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request" and limit is not None:
+                received += len(message.get("body", b""))
+                if received > limit:
+                    return {"type": "http.disconnect"}  # Django stops reading, answers nothing
+            return message
+
         executor = self._borrow()
         try:
             async with ThreadSensitiveContext(executor=executor):
-                await self.handle(scope, receive, send)
+                await self.handle(scope, receive_within_limit, send)
         except BaseException:
             executor.shutdown(wait=False)
             raise
         self._give_back(executor)
+        if limit is not None and received > limit:
+            from .errors import body_over_limit  # not at import: it needs Django set up
+
+            await self.send_response(body_over_limit(scope["path"]), send)
 
     def create_request(self, scope: dict[str, Any], body_file: Any) -> tuple[HttpRequest | None, Any]:
         """Django's, with the body read into memory (see the module's docstring)."""

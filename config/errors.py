@@ -229,10 +229,25 @@ def server_error(request: HttpRequest) -> HttpResponse:
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api_request(request):
         if isinstance(exception, RequestDataTooBig):
-            too_large = RequestBodyTooLarge.for_limit(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-            return _api_error(too_large.default_code, str(too_large.detail), 413)
+            return _body_too_large()
         return _api_error("bad_request", "The request could not be read.", 400)
     return defaults.bad_request(request, exception)
+
+
+def body_over_limit(path: str) -> HttpResponse:
+    """The answer to a body the server stopped reading at the limit, before any request or
+    view existed; the connection is closed after it, since the rest of the body is unread."""
+    if path.startswith("/api/"):
+        response = _body_too_large()
+    else:
+        response = HttpResponse(RequestBodyTooLarge.default_detail, status=413, content_type="text/plain")
+    response["Connection"] = "close"
+    return response
+
+
+def _body_too_large() -> JsonResponse:
+    too_large = RequestBodyTooLarge.for_limit(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return _api_error(too_large.default_code, str(too_large.detail), 413)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -26,6 +26,39 @@ def handler(settings) -> ReusedThreadASGIHandler:
     return ReusedThreadASGIHandler()
 
 
+def http_scope(path: str, method: str) -> dict[str, Any]:
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+
+
+async def send_in_chunks(
+    handler: ReusedThreadASGIHandler, path: str, chunks: list[bytes]
+) -> tuple[int, dict[bytes, bytes], bytes, int]:
+    """A POST whose body arrives in ``chunks``: the status, headers and body of the answer,
+    and how many chunks the server read."""
+    pending = list(chunks)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if pending:
+            return {"type": "http.request", "body": pending.pop(0), "more_body": bool(pending)}
+        await asyncio.Event().wait()  # the client stays
+        raise AssertionError
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await handler(http_scope(path, "POST"), receive, send)
+    (start,) = [m for m in sent if m["type"] == "http.response.start"]
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    headers = {name.lower(): value for name, value in start["headers"]}
+    return start["status"], headers, body, len(chunks) - len(pending)
+
+
 async def get(
     handler: ReusedThreadASGIHandler,
     path: str,
@@ -37,12 +70,7 @@ async def get(
     """One request as uvicorn makes it: the client stays until its response is complete,
     then ``receive`` reports a disconnect. With ``hang_up``, it leaves once that is set
     instead; the status is then None if no response had begun."""
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }  # fmt: skip
+    scope = http_scope(path, method)
     sent: list[dict[str, Any]] = []
     delivered = asyncio.Event()
     answered = asyncio.Event()
@@ -150,6 +178,30 @@ def test_a_view_still_running_when_its_request_ends_still_reads_its_body(handler
         time.sleep(0.01)
     assert request_ended
     assert thread_urls.bodies_read == [body]
+
+
+def test_a_body_past_the_limit_is_read_no_further_and_refused_with_a_413(handler, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    async def over_then_at_the_limit() -> list[Any]:
+        return [
+            await send_in_chunks(handler, "/api/v1/anything/", [b"x" * 300] * 100),
+            await send_in_chunks(handler, "/dashboard/", [b"x" * 300] * 100),
+            await send_in_chunks(handler, "/body-size/", [b"x" * 250] * 4),
+        ]
+
+    api, page, at_limit = asyncio.run(over_then_at_the_limit())
+    status, headers, body, chunks_read = api
+    assert (status, chunks_read, headers[b"connection"]) == (413, 4, b"close")
+    assert json.loads(body) == {
+        "status": "error",
+        "code": "request_too_large",
+        "message": "The request body is larger than the limit of 1000 bytes.",
+        "errors": {},
+    }
+    assert (page[0], page[3], page[2]) == (413, 4, b"The request body is too large.")
+    assert (at_limit[0], json.loads(at_limit[2]), at_limit[3]) == (200, {"size": 1000}, 4)
+    assert len(handler.idle) == 1  # every request's thread lent again
 
 
 def test_a_view_that_raises_is_a_500_and_its_thread_is_lent_again(handler):

@@ -177,3 +177,27 @@ def test_a_forged_host_header_is_a_400_logged_once_without_a_traceback(asgi_serv
     assert log.count("Invalid HTTP_HOST header: 'forged-host.example'") == 1
     assert log.count("Invalid HTTP_HOST header: 'forged host'") == 1
     assert "Traceback" not in log
+
+
+@pytest.mark.integration
+def test_a_server_stops_reading_a_body_at_the_limit(asgi_server):
+    """Through a real server, signed in or not: Django reads a whole body to a temporary file
+    before any view sees the request, so it took every byte it was offered."""
+    offered = 256 * 2**20
+    taken = 0
+
+    def body():
+        nonlocal taken
+        block = b"x" * 2**16
+        while taken < offered:
+            taken += len(block)
+            yield block
+
+    with httpx.Client(timeout=30) as http:
+        url = f"http://{asgi_server}{TASKS}/search/"
+        answer = http.post(url, content=body(), headers={"Content-Type": "application/json"})
+
+    assert (answer.status_code, answer.json()["code"]) == (413, "request_too_large")
+    assert set(answer.json()) == {"status", "code", "message", "errors"}
+    assert answer.headers["connection"] == "close"
+    assert taken < offered // 8  # the server stopped at 1 MiB; the rest was never sent

@@ -48,6 +48,11 @@ def hold_then_read(request: HttpRequest) -> JsonResponse:
     return JsonResponse({})
 
 
+@csrf_exempt
+def body_size(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"size": len(request.body)})
+
+
 def fail(request: HttpRequest) -> JsonResponse:
     raise RuntimeError("a view that fails")
 
@@ -70,6 +75,7 @@ urlpatterns = [
     path("hold/", hold),
     path("hold-then-read/", on_shared_threads(hold_then_read)),  # as a submit is served
     path("fail/", fail),
+    path("body-size/", body_size),
     path("item/<int:number>/", item),
     path("outer/", include((nested_patterns, "outer"))),
 ]
