@@ -42,4 +42,4 @@ EXPOSE 3200
 
 # The web server by default; compose gives the workers, beat, Flower and migrate their own
 # commands. gunicorn reads WEB_CONCURRENCY for its number of workers, and config/gunicorn.py.
-CMD ["gunicorn", "config.asgi:application", "--config", "config/gunicorn.py", "--worker-class", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:3200"]
+CMD ["gunicorn", "config.asgi:application", "--config", "config/gunicorn.py", "--worker-class", "config.web_server.UvicornWorker", "--bind", "0.0.0.0:3200"]

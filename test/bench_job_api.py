@@ -180,7 +180,7 @@ def server_command(server: str, app: str, port: int, app_dir: str | None = None)
                 *extra]  # fmt: skip
     extra = ["--pythonpath", app_dir] if app_dir else []
     return [python, "-m", "gunicorn", app, "--config", "config/gunicorn.py",
-            "--worker-class", "uvicorn_worker.UvicornWorker",
+            "--worker-class", "config.web_server.UvicornWorker",
             "--bind", f"127.0.0.1:{port}", "--workers", "2", "--graceful-timeout", "30",
             "--log-level", "warning", *extra]  # fmt: skip
 

@@ -92,3 +92,24 @@ def test_an_idle_connection_outlasts_the_longest_wait_a_429_asks_for(asgi_server
     assert all(line.startswith(b"HTTP/1.1 404") for line in first.values()), first
     closed = [name for name, line in again.items() if not line.startswith(b"HTTP/1.1 404")]
     assert not closed, f"closed the idle connection: {closed}"
+
+
+def test_a_websocket_message_over_the_limit_closes_the_socket(asgi_server_factory, alice, live_db):
+    """Both servers read a frame whole before the consumer sees it: past the project's limit
+    they close the socket instead of holding up to uvicorn's default of 16 MiB."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect as ws_connect
+
+    from config.web_server import WEBSOCKET_MAX_MESSAGE_BYTES
+
+    for name, command in (("make-run", make_run_web_command), ("image", image_web_command)):
+        one_process = {"WEB_CONCURRENCY": "1"}
+        address = asgi_server_factory(f"web-ws-limit-{name}", extra_env=one_process, command=command)
+        url = f"ws://{address}/ws/tasks/status/?token={alice.auth_token.key}"
+        with ws_connect(url, open_timeout=10) as ws:
+            ws.send("x" * 10_000)  # too long for the consumer, within the server's limit
+            assert json.loads(ws.recv(timeout=10))["code"] == "invalid_frame"
+            ws.send("x" * (WEBSOCKET_MAX_MESSAGE_BYTES + 1))
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+        assert closed.value.rcvd.code == 1009, name  # "message too big"
