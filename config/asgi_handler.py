@@ -24,7 +24,9 @@ once more meanwhile, as every task is when the server stops: a view on a shared 
 (config/shared_thread_views.py, a submit) then went on running, failed on its first read of
 the body ("I/O operation on closed file") and logged a server error. Seen under load when
 the server stopped right after its clients had gone. Read ahead, the view finishes as it
-would have: the submit is queued, as one whose answer was lost on the way would be.
+would have: the submit is queued, as one whose answer was lost on the way would be. A body
+sent chunked, with no Content-Length, is given its length then: DRF reads a request without
+one as a request without a body, so a chunked chip query was answered with no filters.
 
 A body is read no further than ``API_MAX_BODY_BYTES`` (``DATA_UPLOAD_MAX_MEMORY_SIZE``).
 Django reads the whole body into a temporary file before it builds the request, and checks
@@ -101,12 +103,18 @@ class ReusedThreadASGIHandler(ASGIHandler):
             await self.send_response(body_over_limit(scope["path"]), send)
 
     def create_request(self, scope: dict[str, Any], body_file: Any) -> tuple[HttpRequest | None, Any]:
-        """Django's, with the body read into memory (see the module's docstring)."""
+        """Django's, with the body read into memory and its length known (see the module's
+        docstring)."""
         request, error_response = super().create_request(scope, body_file)
         if request is not None and scope["method"] not in BODILESS_METHODS:
             # Too large: left unread, for the view's own read to refuse in the API's error shape.
             with contextlib.suppress(RequestDataTooBig):
-                request.body  # noqa: B018 (read for its effect)
+                body = request.body
+                if not request.META.get("CONTENT_LENGTH"):
+                    # Sent chunked, with no length (HTTP/2 clients and some proxies send so):
+                    # DRF takes a request without a Content-Length for one without a body,
+                    # and answered as if the filters it carried had not been sent.
+                    request.META["CONTENT_LENGTH"] = str(len(body))
         return request, error_response
 
     def resolve_request(self, request: HttpRequest) -> ResolverMatch:

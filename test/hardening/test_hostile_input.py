@@ -201,3 +201,24 @@ def test_a_server_stops_reading_a_body_at_the_limit(asgi_server):
     assert set(answer.json()) == {"status", "code", "message", "errors"}
     assert answer.headers["connection"] == "close"
     assert taken < offered // 8  # the server stopped at 1 MiB; the rest was never sent
+
+
+@pytest.mark.integration
+def test_a_body_sent_chunked_is_read_as_one_with_a_length(asgi_server, alice, live_db):
+    """HTTP/2 clients and some proxies send a body with no Content-Length; DRF took such a
+    request for one without a body, and answered a chip query as if it had no filters."""
+    body = json.dumps({"filters": {"keywords": ["x"], "page_size": 5000}}).encode()
+
+    def in_pieces():
+        yield body[:10]
+        yield body[10:]
+
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {alice.auth_token.key}"}
+    url = f"http://{asgi_server}/api/v1/contracts/chip-search/"
+    with httpx.Client(timeout=30) as http:
+        chunked = http.post(url, content=in_pieces(), headers=headers)
+        with_length = http.post(url, content=body, headers=headers)
+
+    assert "content-length" not in chunked.request.headers
+    assert (chunked.status_code, chunked.json()) == (with_length.status_code, with_length.json())
+    assert (chunked.status_code, list(chunked.json()["errors"])) == (400, ["filters.page_size"])
