@@ -70,6 +70,15 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A BooleanField that takes JSON's true and false only, not 1, "yes" or "off"."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class BoundedListField(serializers.ListField):
     """A ListField that checks its length *before* validating every item of a huge list."""
 

@@ -19,7 +19,6 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions as drf_exceptions
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -37,6 +36,7 @@ from .exceptions import ExportFileGone, ExportNotReady, JobNotFound, NoFileToDow
 from .exports import export_directory
 from .job_state import JobSnapshot
 from .models import JobState
+from .pagination import ListPagination
 from .registry import JobKindSpec
 from .serializers import (
     CACHE_KEY_PATTERN,
@@ -433,15 +433,9 @@ def _result_response(cache_key: str, raw: bytes) -> HttpResponse:
     return _json_bytes(b'{"status":"success","cache_key":"' + cache_key.encode() + b'","data":' + raw + b"}")
 
 
-class JobPagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
-
-
 class JobListApi(APIView):
     # Declared on the view so the schema documents the paginated envelope it answers with.
-    pagination_class = JobPagination
+    pagination_class = ListPagination
 
     @extend_schema(
         parameters=[JobListQuerySerializer],

@@ -6,7 +6,7 @@ is scoped to the caller: another user's saved search answers 404 like an unknown
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 
 from config.errors import ErrorResponseSerializer
 from contracts.responses import ContractSearchResponseSerializer
-from data_processing.apis import JobPagination, JobSubmitThrottle
+from data_processing.apis import JobSubmitThrottle
+from data_processing.pagination import ListPagination
 from data_processing.registry import job_kind
 
 from . import selectors, services
@@ -121,10 +122,9 @@ class SavedSearchRunNowApi(APIView):
 
 class SavedSearchRunListApi(APIView):
     # Declared on the view so the schema documents the paginated envelope it answers with.
-    pagination_class = JobPagination
+    pagination_class = ListPagination
 
     @extend_schema(
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
         responses={200: RunSerializer(many=True), 404: _NOT_FOUND},
         summary="A saved search's runs, newest first",
     )

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from contracts.responses import MoneyField
 from contracts.selectors.search import CONTRACT_ORDERINGS
+from contracts.serializers import StrictBooleanField, StrictCharField, StrictIntegerField, StrictSerializer
 from data_processing.registry import canonical_kind, job_kind, job_kinds
 
 from .models import RunTrigger
@@ -21,7 +22,7 @@ from .schedules import crontab_fields
 MAX_INTERVAL_SECONDS = 31 * 24 * 3600
 
 
-class JobKindField(serializers.CharField):
+class JobKindField(StrictCharField):
     """A registered job kind (or one of its older names), stored under its current name."""
 
     def to_internal_value(self, data: object) -> str:
@@ -32,22 +33,22 @@ class JobKindField(serializers.CharField):
         return kind
 
 
-class SavedSearchWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+class SavedSearchWriteSerializer(StrictSerializer):
+    name = StrictCharField(max_length=100)
     kind = JobKindField(
         max_length=40, help_text="A job kind, as GET /api/v1/data-processing/kinds/ lists them."
     )
     request = serializers.JSONField(help_text="The body a submit of this kind takes.")
-    every_seconds = serializers.IntegerField(
+    every_seconds = StrictIntegerField(
         required=False, allow_null=True, max_value=MAX_INTERVAL_SECONDS, help_text="Run every N seconds."
     )
-    crontab = serializers.CharField(
+    crontab = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=100,
         help_text='"minute hour day-of-month month day-of-week"',
     )
-    run_after_import = serializers.BooleanField(required=False, default=False)
+    run_after_import = StrictBooleanField(required=False, default=False)
 
     def validate_name(self, value: str) -> str:
         name = " ".join(value.split())

@@ -108,12 +108,29 @@ def test_a_too_long_idempotency_key_is_a_400(alice_client):
         ("/result/", {"cache_key": "search:../../etc"}, "cache_key"),
         ("/", {"state": "DONE"}, "state"),
         ("/", {"kind": "everything"}, "kind"),
+        ("/", {"page_size": "abc"}, "page_size"),
+        ("/", {"page_size": 0}, "page_size"),
+        ("/", {"page_size": 101}, "page_size"),
+        ("/", {"page": "abc"}, "page"),
+        ("/", {"page": 0}, "page"),
     ],
 )
 def test_bad_query_parameters_are_a_400_naming_the_parameter(alice_client, path, params, field):
     response = alice_client.get(TASKS + path, params)
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_the_job_list_pages_as_documented(alice_client):
+    """A page past the last is a 404; "last" is the last page; the bounds are in the schema."""
+    assert alice_client.get(f"{TASKS}/", {"page": 1, "page_size": 100}).status_code == 200
+    assert alice_client.get(f"{TASKS}/", {"page": "last"}).status_code == 200
+    assert alice_client.get(f"{TASKS}/", {"page": 2}).status_code == 404
+
+    schema = alice_client.get("/api/v1/schema/", {"format": "json"}).json()
+    parameters = schema["paths"]["/api/v1/data-processing/tasks/"]["get"]["parameters"]
+    page_size = next(parameter for parameter in parameters if parameter["name"] == "page_size")
+    assert page_size["schema"] | {"minimum": 1, "maximum": 100} == page_size["schema"]
 
 
 def test_unknown_ids_and_keys_are_404(alice_client):

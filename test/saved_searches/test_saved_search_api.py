@@ -122,6 +122,49 @@ def test_a_bad_schedule_is_refused(alice_client, schedule, field):
     assert field in response.json()["errors"]
 
 
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"run_after_import": 0}, "run_after_import"),
+        ({"run_after_import": "yes"}, "run_after_import"),
+        ({"name": 42}, "name"),
+        ({"every_seconds": 3600.5}, "every_seconds"),
+        ({"every_seconds": True}, "every_seconds"),
+        ({"kind": 1}, "kind"),
+        ({"schedule": "hourly"}, "schedule"),
+    ],
+)
+def test_a_body_is_read_as_json_says_it_not_coerced(alice_client, overrides, field):
+    """As a submit's body is: no number taken for a name or a boolean, no unknown field ignored."""
+    response = create(alice_client, **overrides)
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "invalid_input"
+    assert field in response.json()["errors"]
+    assert not SavedSearch.objects.exists()
+
+
+def test_an_edit_is_read_as_strictly_as_a_new_search(alice_client):
+    url = f"{URL}{create(alice_client).json()['id']}/"
+
+    refused = alice_client.patch(url, {"run_after_import": 1}, format="json")
+    accepted = alice_client.patch(url, {"run_after_import": True}, format="json")
+
+    assert refused.status_code == 400 and "run_after_import" in refused.json()["errors"]
+    assert accepted.status_code == 200 and accepted.json()["run_after_import"] is True
+
+
+@pytest.mark.parametrize("params", [{"page_size": "abc"}, {"page_size": 101}, {"page": 0}])
+def test_a_malformed_page_of_runs_is_a_400(alice_client, params):
+    url = f"{URL}{create(alice_client).json()['id']}/runs/"
+
+    response = alice_client.get(url, params)
+
+    assert response.status_code == 400, response.json()
+    assert set(response.json()["errors"]) == set(params)
+    assert alice_client.get(url, {"page_size": 100}).status_code == 200
+
+
 def test_a_schedule_more_frequent_than_the_minimum_is_refused(alice_client, settings):
     settings.SAVED_SEARCH_MIN_INTERVAL_SECONDS = 300
 
