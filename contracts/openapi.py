@@ -8,8 +8,8 @@ takes:
 
 - a ``StrictSerializer`` refuses any field it does not declare: ``additionalProperties: false``;
 - a CharField that may not be blank refuses ``""`` and, since it trims whitespace first,
-  any string of whitespace only: ``minLength: 1`` and ``pattern: \\S`` (some character that
-  is not whitespace), in a list's items too;
+  any string of whitespace only: ``minLength: 1`` and a ``pattern`` that wants some
+  character that is not whitespace as Python reads it, in a list's items too;
 - a DecimalField takes a JSON number as well as its text, and its text only in plain
   notation within its digits (drf-spectacular documents text alone, with a pattern that
   allows ``""`` and ``"-"``): a request's decimal is text of that form, blank only where
@@ -28,7 +28,24 @@ from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerial
 from drf_spectacular.plumbing import force_instance
 from rest_framework import serializers
 
-NOT_ONLY_WHITESPACE = r"\S"
+
+def _python_whitespace_class() -> str:
+    """A regex class of every character str.strip() (DRF's trim) removes, in runs.
+
+    JSON Schema's whitespace class (ECMA-262's) is not that set: Python also strips U+001C to
+    U+001F and U+0085, and keeps U+FEFF. The largest whitespace character Python knows is U+3000.
+    """
+    runs: list[list[int]] = []
+    for code in (c for c in range(0x3001) if chr(c).isspace()):
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(rf"\u{a:04x}" + (rf"-\u{b:04x}" if b > a else "") for a, b in runs)
+
+
+# Some character that is not whitespace as the API reads it.
+NOT_ONLY_WHITESPACE = f"[^{_python_whitespace_class()}]"
 
 
 class StrictSerializerExtension(OpenApiSerializerExtension):

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from contracts.openapi import NOT_ONLY_WHITESPACE
+
 pytestmark = pytest.mark.django_db
 
 CHIPS = "/api/v1/contracts"
@@ -51,10 +53,12 @@ def test_strict_bodies_say_they_take_no_other_field_and_the_api_refuses_one(sche
 
 def test_chip_names_say_they_need_a_character_that_is_not_whitespace(schema, alice_client):
     item = component(schema, "Filters")["properties"]["keywords"]["items"]
-    assert (item["minLength"], item["pattern"], item["maxLength"]) == (1, r"\S", 200)
-    assert not re.search(item["pattern"], " \t")
+    assert (item["minLength"], item["pattern"], item["maxLength"]) == (1, NOT_ONLY_WHITESPACE, 200)
+    # Whitespace as Python strips it, which JSON Schema's own \s is not.
+    assert not any(re.search(item["pattern"], chr(code)) for code in range(0x110000) if chr(code).isspace())
+    assert re.search(item["pattern"], "\ufeff") and re.search(item["pattern"], " a ")
 
-    for blank in ("", "  "):
+    for blank in ("", "  ", "\x1c\x85"):
         answer = alice_client.post(f"{CHIPS}/chip-search/", {"filters": {"keywords": [blank]}}, format="json")
         assert answer.status_code == 400 and "filters.keywords.0" in answer.json()["errors"]
     kept = alice_client.post(f"{CHIPS}/chip-search/", {"filters": {"keywords": [" road "]}}, format="json")
@@ -132,9 +136,11 @@ def test_the_job_list_names_the_kinds_it_filters_by(schema, alice_client):
 @override_settings(SAVED_SEARCH_MIN_INTERVAL_SECONDS=600)
 def test_a_saved_search_body_documents_the_checks_its_serializer_makes(alice_client):
     schema = alice_client.get("/api/v1/schema/?format=json").json()  # under the setting above
-    fields = component(schema, "SavedSearchWrite")["properties"]
+    body = component(schema, "SavedSearchWrite")
+    fields = body["properties"]
+    assert body["additionalProperties"] is False
     assert fields["request"]["type"] == "object"
-    assert (fields["name"]["minLength"], fields["name"]["pattern"]) == (1, r"\S")
+    assert (fields["name"]["minLength"], fields["name"]["pattern"]) == (1, NOT_ONLY_WHITESPACE)
     assert fields["every_seconds"]["minimum"] == 600
     assert "search" in enum_of(schema, fields["kind"])
 
