@@ -239,10 +239,14 @@ class _NativeAsyncApi(APIView):
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> Any:
+        # Any other method is rare (OPTIONS's metadata, a 405): DRF's own view answers it,
+        # as it does on every other endpoint.
+        through_drf = sync_to_async(super().as_view(**initkwargs))
+
         async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in ("GET", "HEAD"):
+                return await through_drf(request, *args, **kwargs)
             try:
-                if request.method not in ("GET", "HEAD"):
-                    raise drf_exceptions.MethodNotAllowed(request.method)
                 return await cls.answer(request, await aauthenticate(request))
             except Exception as exc:
                 return _error_response(exc)

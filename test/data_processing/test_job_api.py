@@ -133,6 +133,18 @@ def test_the_job_list_pages_as_documented(alice_client):
     assert page_size["schema"] | {"minimum": 1, "maximum": 100} == page_size["schema"]
 
 
+@pytest.mark.parametrize("path", ["/status/", "/result/"])
+def test_a_poll_answers_other_methods_as_every_endpoint_does(alice_client, anon_client, path):
+    """The polls are native async views; OPTIONS and a 405 still come from DRF, as elsewhere."""
+    options = alice_client.options(TASKS + path)
+    refused = alice_client.post(TASKS + path, {}, format="json")
+
+    assert options.status_code == 200 and options.json()["parses"] == ["application/json"]
+    assert refused.status_code == 405 and refused.json()["code"] == "method_not_allowed"
+    assert refused["Allow"] == options["Allow"] == "GET, HEAD, OPTIONS"
+    assert anon_client.options(TASKS + path).status_code == 401
+
+
 def test_unknown_ids_and_keys_are_404(alice_client):
     unknown = str(uuid.uuid4())
     assert alice_client.get(f"{TASKS}/status/", {"task_id": unknown}).status_code == 404
