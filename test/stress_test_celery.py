@@ -12,7 +12,10 @@ shows queued / processing / completed / failed once a second, and ends with thro
 submit and end-to-end latency percentiles and the final state of every job.
 
 Exit status: 0 when every job succeeded; 1 when any job failed, was refused, or was lost
-(no final state before ``--timeout``); 2 when the server cannot be reached or refuses the token.
+(no final state before ``--timeout``), or any submit was answered with a 5xx; 2 when the
+server cannot be reached or refuses the token. A 503 with Retry-After (Redis or PostgreSQL
+restarting) is waited out like a 429, so a run across such a restart shows whether any job
+was lost, and still fails on the 503s.
 
 Only the standard library and httpx, so it runs from any checkout with the project's
 requirements. One httpx client tops out near 330 requests/s on our 2-core machines (below
@@ -139,12 +142,14 @@ class Submission:
     task_id: str | None = None
     error: str = ""
     throttled: int = 0
-    server_errors: int = 0  # 5xx answers, even those a retry got past
+    unavailable: int = 0  # 503s with a Retry-After (a service the server needs is down), waited out
+    server_errors: int = 0  # other 5xx answers, even those a retry got past
     transport_errors: int = 0  # a POST's connection lost, refused or timed out, retried or not
 
     @property
     def failures(self) -> int:
-        """What counts against ``SUBMIT_ATTEMPTS``; waiting out a 429 does not."""
+        """What counts against ``SUBMIT_ATTEMPTS``; waiting out a 429, or a 503 that says when
+        to come back, does not."""
         return self.transport_errors + self.server_errors
 
 
@@ -193,11 +198,12 @@ class Api:
             return None
 
     def submit(self, segment: str, submission: Submission, deadline: float) -> None:
-        """POST one job, waiting out 429s and retrying transport errors and 5xx answers under
-        one Idempotency-Key (a retry of a POST that did reach the server joins the job it
-        created). Only the failures count against ``SUBMIT_ATTEMPTS``: a throttled submit
-        still gets its retries when, say, the server closes an idle keep-alive connection as
-        the POST goes out on it."""
+        """POST one job, waiting out 429s and 503s that carry a Retry-After (the server's
+        answer while Redis or PostgreSQL restarts) until the deadline, and retrying transport
+        errors and other 5xx answers, all under one Idempotency-Key (a retry of a POST that
+        did reach the server joins the job it created). Only the failures count against
+        ``SUBMIT_ATTEMPTS``: a throttled submit still gets its retries when, say, the server
+        closes an idle keep-alive connection as the POST goes out on it."""
         url = f"{self.root}/data-processing/tasks/{segment}/"
         headers = {"Idempotency-Key": str(uuid.uuid4())}
         submission.started_at = time.monotonic()
@@ -213,6 +219,11 @@ class Api:
                 break
             if response.status_code == 429 and time.monotonic() < deadline:
                 submission.throttled += 1
+                time.sleep(retry_after_seconds(response))
+                continue
+            says_when = "Retry-After" in response.headers
+            if response.status_code == 503 and says_when and time.monotonic() < deadline:
+                submission.unavailable += 1
                 time.sleep(retry_after_seconds(response))
                 continue
             if response.status_code >= 500:
@@ -411,7 +422,8 @@ def summary(tracker: Tracker, run_started: float, timeout: float) -> tuple[list[
     failed = [s for s in submissions if tracker.state_of(s) in FAILED_STATES]
     refused = [s for s in submissions if s.outcome == "refused"]
     succeeded = [s for s in submissions if tracker.state_of(s) == SUCCESS]
-    server_errors = sum(s.server_errors for s in submissions)
+    unavailable = sum(s.unavailable for s in submissions)
+    server_errors = sum(s.server_errors for s in submissions) + unavailable
     finished = {s.index: job.finished_seen_at for s in succeeded if (job := tracker.job_of(s))}
     end_to_end = [done - s.started_at for s in succeeded if (done := finished.get(s.index)) is not None]
     last_done = max((done for done in finished.values() if done is not None), default=run_started)
@@ -440,7 +452,8 @@ def summary(tracker: Tracker, run_started: float, timeout: float) -> tuple[list[
         f"Lost (no final state within {timeout:g} s): {len(lost)}",
         f"Failed: {len(failed)}",
         f"Refused: {len(refused)}",
-        f"5xx answers to submits (retried or not): {server_errors}",
+        f"5xx answers to submits (retried or not): {server_errors}"
+        + (f" ({unavailable} a 503 with Retry-After, waited out)" if unavailable else ""),
         "Transport errors under submits (a connection lost, refused or timed out; retried or not): "
         f"{sum(s.transport_errors for s in submissions)}",
     ]

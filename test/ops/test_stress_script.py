@@ -158,6 +158,34 @@ def test_a_throttled_submit_still_retries_a_dropped_connection_under_its_idempot
     assert len(keys) == 6 and len(set(keys)) == 1
 
 
+def test_a_submit_waits_out_a_503_that_says_when_to_come_back(monkeypatch):
+    """Redis or PostgreSQL restarting: the server answers 503 with Retry-After for as long as
+    it takes. The submit waits it out like a 429, more times than it has attempts, and the
+    503s are still reported (and fail the run)."""
+    script = load_script()
+    monkeypatch.setattr(script, "RETRY_PAUSE_SECONDS", 0)
+    answers = [503] * (script.SUBMIT_ATTEMPTS + 2) + [202]
+
+    def server(request: httpx.Request) -> httpx.Response:
+        if answers.pop(0) == 503:
+            return httpx.Response(503, headers={"Retry-After": "0"}, json={"code": "service_unavailable"})
+        return httpx.Response(202, json={"task_id": "7f2c", "status": "PENDING"})
+
+    api = script.Api("http://stress.test", "token")
+    api.client = httpx.Client(transport=httpx.MockTransport(server))
+    submission = script.Submission(index=0, payload={"filters": {}})
+    api.submit("search", submission, deadline=time.monotonic() + 60)
+    tracker = script.Tracker([submission])
+    tracker.accepted(submission)
+    tracker.jobs["7f2c"] = script.JobView(state=script.SUCCESS, finished_seen_at=time.monotonic())
+    lines, status = script.summary(tracker, run_started=time.monotonic(), timeout=60)
+
+    assert (submission.outcome, submission.task_id) == ("queued", "7f2c")
+    assert (submission.unavailable, submission.failures) == (script.SUBMIT_ATTEMPTS + 2, 0)
+    assert f"5xx answers to submits (retried or not): {script.SUBMIT_ATTEMPTS + 2} " in "\n".join(lines)
+    assert status == script.EXIT_FAILED
+
+
 def test_a_submit_gives_up_after_its_attempts_fail(monkeypatch):
     script = load_script()
     monkeypatch.setattr(script, "RETRY_PAUSE_SECONDS", 0)
