@@ -1,14 +1,19 @@
-"""OpenAPI post-processing: document the error answers every operation can give, once.
+"""How the OpenAPI schema is made beyond drf-spectacular's defaults.
 
-Which errors an operation can answer follows from its shape, so they are derived here
-rather than repeated on every view: an authenticated operation can answer 401; one that
-reads parameters or a body, 400; one with a path id, 404; one with a body (every POST, all
-throttled), 413, 415 and 429. Each uses the one error body (config/errors.py).
+- Operations are described by their own docstrings only (``AutoSchema``).
+- The error answers every operation can give are documented once. Which errors an operation
+  can answer follows from its shape, so they are derived here rather than repeated on every
+  view: an authenticated operation can answer 401; one that reads parameters or a body,
+  400; one with a path id, 404; one with a body (every POST, all throttled), 413, 415 and
+  429. Each uses the one error body (config/errors.py).
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
+
+from drf_spectacular import openapi
 
 ERROR_SCHEMA_NAME = "ErrorResponse"
 _ERROR_BODY = {
@@ -29,6 +34,18 @@ GENERIC_ERRORS = {
     415: "The request body is not JSON.",
     429: "Too many requests (a rate or a per-user limit); see Retry-After.",
 }
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's, but an operation's description is the docstring of its own view
+    class or method, never one inherited from a base class or mixin: those say how the code
+    works (a native async view, what a mixin overrides), for its readers, not the API's."""
+
+    def get_description(self) -> str:
+        view = type(self.view)
+        method = view.__dict__.get(getattr(self.view, "action", None) or self.method.lower())
+        doc = getattr(method, "__doc__", None) or view.__dict__.get("__doc__")
+        return inspect.cleandoc(doc) if doc else ""
 
 
 def _errors_for(operation: dict[str, Any]) -> set[int]:

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
@@ -183,7 +184,7 @@ class EntityTableExportApi(SelectorApi):
         summary="Every row of the entity table as CSV, streamed",
         request=EntityExportRequestSerializer,
         responses={
-            (200, "text/csv"): OpenApiResponse(description="The CSV, one row per entity."),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV, one row per entity."),
             **_ERRORS,
         },
         examples=[

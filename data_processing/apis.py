@@ -17,6 +17,7 @@ from cachetools import LRUCache, TTLCache
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.request import Request
@@ -481,7 +482,7 @@ class JobDetailApi(APIView):
 class JobDownloadApi(APIView):
     @extend_schema(
         responses={
-            (200, "text/csv"): OpenApiResponse(description="The CSV file."),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV file."),
             404: OpenApiResponse(
                 ErrorResponseSerializer, description="Unknown job, or a job that writes no file."
             ),

@@ -354,7 +354,7 @@ REST_FRAMEWORK = {
     # JSON only: a form or multipart body cannot carry nested filters, so it is a 415, not a
     # half-parsed payload that fails later in a worker.
     "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     # Counted atomically in Redis (config/throttling.py); rates as N/sec, N/min, N/hour, N/day.
     "DEFAULT_THROTTLE_RATES": {
@@ -387,6 +387,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",
+        "data_processing.openapi.document_async_mode",
     ],
     # Choice sets that several requests share get one name each.
     "ENUM_NAME_OVERRIDES": {

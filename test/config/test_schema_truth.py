@@ -148,3 +148,37 @@ def test_a_saved_search_body_documents_the_checks_its_serializer_makes(alice_cli
     answer = alice_client.post("/api/v1/saved-searches/", body, format="json")
     assert answer.status_code == 400
     assert {"name", "request", "every_seconds"} <= set(answer.json()["errors"])
+
+
+def test_each_chip_endpoint_documents_its_async_mode_switch_as_the_api_takes_it(schema, alice_client):
+    submit = schema["paths"][f"{TASKS}/search/"]["post"]
+    chips = {path: methods["post"] for path, methods in schema["paths"].items() if "/chip-" in path}
+    assert len(chips) >= 10
+    for path, chip in chips.items():
+        body = component(
+            schema, chip["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/")[-1]
+        )
+        assert body["additionalProperties"] is False, path
+        assert body["properties"]["async_mode"]["type"] == "boolean", path
+        assert {"202", "422", "503"} <= set(chip["responses"]), path
+        assert "Idempotency-Key" in [parameter["name"] for parameter in chip["parameters"]], path
+    chip = chips[f"{CHIPS}/chip-search/"]
+    assert chip["responses"]["202"] == submit["responses"]["202"]
+    assert "async_mode" not in component(schema, "ChipSearchRequest")["properties"]  # the submit's own body
+
+    queued = alice_client.post(f"{CHIPS}/chip-search/", {"filters": {}, "async_mode": True}, format="json")
+    refused = alice_client.post(f"{TASKS}/search/", {"filters": {}, "async_mode": True}, format="json")
+    assert queued.status_code == 202 and set(component(schema, "SubmitQueued")["required"]) <= set(
+        queued.json()
+    )
+    assert refused.status_code == 400 and "async_mode" in refused.json()["errors"]
+
+
+def test_operations_are_described_for_the_api_not_by_inherited_code_docstrings(schema):
+    """A view's base class or mixin docstring says how the code works; it is not an operation's."""
+    operations = [operation for methods in schema["paths"].values() for operation in methods.values()]
+    described = [operation["description"] for operation in operations if operation.get("description")]
+
+    assert described and not [text for text in described if "``" in text]
+    status = schema["paths"][f"{TASKS}/status/"]["get"]
+    assert "native async view" not in status.get("description", "")
