@@ -23,7 +23,7 @@ from contracts.serializers import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 class _PageQuerySerializer(serializers.Serializer):
     # "last" is DRF's name for the last page.
     page = serializers.RegexField(
-        r"^\s*(?:last|0*[1-9]\d{0,17})\s*$",
+        r"^\s*(?:last|0*[1-9]\d*)\s*$",
         required=False,
         error_messages={"invalid": 'A page number (1 or more), or "last".'},
     )

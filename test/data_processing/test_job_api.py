@@ -91,10 +91,16 @@ def test_a_non_boolean_async_mode_is_a_400(alice_client):
     assert "async_mode" in response.json()["errors"]
 
 
-def test_a_too_long_idempotency_key_is_a_400(alice_client):
-    response = alice_client.post(
-        f"{TASKS}/search/", {"filters": {}}, format="json", headers={"Idempotency-Key": "k" * 201}
-    )
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        (f"{TASKS}/search/", {"filters": {}}),
+        ("/api/v1/contracts/chip-search/", {"filters": {}, "async_mode": True}),
+        ("/api/v1/contracts/chip-search/", {"filters": {}}),  # documented there, so checked there
+    ],
+)
+def test_a_too_long_idempotency_key_is_a_400(alice_client, url, body):
+    response = alice_client.post(url, body, format="json", headers={"Idempotency-Key": "k" * 201})
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["errors"]
 
@@ -126,6 +132,7 @@ def test_the_job_list_pages_as_documented(alice_client):
     assert alice_client.get(f"{TASKS}/", {"page": 1, "page_size": 100}).status_code == 200
     assert alice_client.get(f"{TASKS}/", {"page": "last"}).status_code == 200
     assert alice_client.get(f"{TASKS}/", {"page": 2}).status_code == 404
+    assert alice_client.get(f"{TASKS}/", {"page": "1" + "0" * 30}).status_code == 404
 
     schema = alice_client.get("/api/v1/schema/", {"format": "json"}).json()
     parameters = schema["paths"]["/api/v1/data-processing/tasks/"]["get"]["parameters"]
