@@ -1,10 +1,17 @@
-"""What the OpenAPI schema says of the chip endpoints' ``"async_mode": true`` switch.
+"""What the OpenAPI schema says of jobs beyond drf-spectacular's mapping of the views: two
+postprocessing hooks, listed under POSTPROCESSING_HOOKS in the settings.
+
+``link_job_answers``: a submit's answer carries a task_id and a cache_key, and OpenAPI
+links name the operations that take them (status, result, cancel), so the Swagger UI, a
+generated client or a stateful fuzzer can follow a job from its submit.
+
+``document_async_mode``: the chip endpoints' ``"async_mode": true`` switch.
 
 drf-spectacular documents each chip endpoint from its synchronous view: the chip's request
 body, strict (``additionalProperties: false``), and its synchronous answer. With
 ``"async_mode": true`` the same endpoint submits a job and answers exactly as the submit
-endpoint of that job kind does (``chip_routing.py``). So this postprocessing hook (listed
-under POSTPROCESSING_HOOKS) completes each chip operation from that submit operation:
+endpoint of that job kind does (``chip_routing.py``). So the hook completes each chip
+operation from that submit operation:
 
 - the body: the chip's body with ``async_mode``, as a component of its own
   (``<Body>WithAsyncMode``), since the strict original is the submit endpoint's body too;
@@ -16,6 +23,7 @@ under POSTPROCESSING_HOOKS) completes each chip operation from that submit opera
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +38,40 @@ ASYNC_MODE = {
     "default": False,
     "description": "Run the query as a job: answered as the job kind's submit endpoint answers.",
 }
+
+
+_JOB_ANSWERS = {"#/components/schemas/SubmitQueued", "#/components/schemas/SubmitCached"}
+_ANY_ID = uuid.UUID(int=0)
+
+
+def link_job_answers(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook."""
+    paths = result.get("paths", {})
+    follow_ups = {  # link name: (path, method, the parameter, named as the answer's field)
+        "status": (reverse("job-status"), "get", "task_id"),
+        "result": (reverse("job-result"), "get", "cache_key"),
+        "cancel": (_path_template("job-detail", "task_id"), "delete", "task_id"),
+    }
+    links = {
+        name: {
+            "operationId": paths[path][method]["operationId"],
+            "parameters": {parameter: f"$response.body#/{parameter}"},
+        }
+        for name, (path, method, parameter) in follow_ups.items()
+        if method in paths.get(path, {})
+    }
+    for methods in paths.values():
+        for operation in methods.values():
+            for answer in operation.get("responses", {}).values():
+                schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+                if schema.get("$ref") in _JOB_ANSWERS:
+                    answer["links"] = copy.deepcopy(links)
+    return result
+
+
+def _path_template(name: str, parameter: str) -> str:
+    """The schema's path of URL ``name``, its one ``parameter`` written as ``{parameter}``."""
+    return reverse(name, kwargs={parameter: _ANY_ID}).replace(str(_ANY_ID), f"{{{parameter}}}")
 
 
 def document_async_mode(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:

@@ -388,6 +388,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",
         "data_processing.openapi.document_async_mode",
+        "data_processing.openapi.link_job_answers",
     ],
     # Choice sets that several requests share get one name each.
     "ENUM_NAME_OVERRIDES": {

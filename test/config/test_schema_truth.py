@@ -182,3 +182,27 @@ def test_operations_are_described_for_the_api_not_by_inherited_code_docstrings(s
     assert described and not [text for text in described if "``" in text]
     status = schema["paths"][f"{TASKS}/status/"]["get"]
     assert "native async view" not in status.get("description", "")
+
+
+def test_a_submits_answer_links_the_operations_that_take_its_ids_and_they_do(schema, alice_client):
+    by_id = {
+        operation["operationId"]: (path, method)
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    }
+    links = schema["paths"][f"{TASKS}/search/"]["post"]["responses"]["202"]["links"]
+    assert set(links) == {"status", "result", "cancel"}
+    assert schema["paths"][f"{CHIPS}/chip-search/"]["post"]["responses"]["202"]["links"] == links
+
+    answer = alice_client.post(
+        f"{TASKS}/search/", {"filters": {"keywords": ["linked"]}}, format="json"
+    ).json()
+    for name, statuses in (("status", {200}), ("result", {200, 202}), ("cancel", {200, 409})):
+        path, method = by_id[links[name]["operationId"]]
+        (parameter, expression), *_ = links[name]["parameters"].items()
+        value = answer[expression.rsplit("/", 1)[-1]]
+        if f"{{{parameter}}}" in path:
+            response = getattr(alice_client, method)(path.replace(f"{{{parameter}}}", value))
+        else:
+            response = getattr(alice_client, method)(path, {parameter: value})
+        assert response.status_code in statuses, (name, response.json())
