@@ -32,6 +32,7 @@ from django.urls import URLPattern, reverse
 from . import chip_urls
 from .chip_routing import AsyncModeMixin
 from .registry import job_kind
+from .serializers import SubmitCachedSerializer, SubmitQueuedSerializer
 
 ASYNC_MODE = {
     "type": "boolean",
@@ -40,7 +41,11 @@ ASYNC_MODE = {
 }
 
 
-_JOB_ANSWERS = {"#/components/schemas/SubmitQueued", "#/components/schemas/SubmitCached"}
+# drf-spectacular names a serializer's component after its class, less "Serializer".
+_JOB_ANSWERS = {
+    f"#/components/schemas/{serializer.__name__.removesuffix('Serializer')}"
+    for serializer in (SubmitQueuedSerializer, SubmitCachedSerializer)
+}
 _ANY_ID = uuid.UUID(int=0)
 
 
