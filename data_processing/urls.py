@@ -6,7 +6,7 @@ The fixed routes come first, so no kind's slug can shadow them.
 
 from django.urls import URLPattern, path
 
-from . import apis
+from . import apis, poll_apis
 from .registry import job_kinds
 
 
@@ -25,8 +25,8 @@ def _submit_routes() -> list[URLPattern]:
 
 urlpatterns = [
     path("kinds/", apis.JobKindsApi.as_view(), name="job-kinds"),
-    path("tasks/status/", apis.JobStatusApi.as_view(), name="job-status"),
-    path("tasks/result/", apis.JobResultApi.as_view(), name="job-result"),
+    path("tasks/status/", poll_apis.JobStatusApi.as_view(), name="job-status"),
+    path("tasks/result/", poll_apis.JobResultApi.as_view(), name="job-result"),
     path("tasks/", apis.JobListApi.as_view(), name="job-list"),
     path("tasks/<uuid:task_id>/", apis.JobDetailApi.as_view(), name="job-detail"),
     path("tasks/<uuid:task_id>/download/", apis.JobDownloadApi.as_view(), name="job-download"),
