@@ -9,8 +9,11 @@ so a Redis restart never turns a known job into a 404.
 Two writers can race (a cancel and a progress write, a read-through and the worker): the Lua
 script keeps a terminal state once written and otherwise keeps the newest ``updated_at``, so
 the mirror never goes back in time. A mirror write that fails (Redis down) is logged and
-skipped; the views distrust an active job's entry once it is ``JOB_STATE_STALE_SECONDS`` old
-and read the row again.
+skipped; the views distrust an active job's entry once ``JOB_STATE_STALE_SECONDS`` have passed
+since it was last checked against the row (written by a transition, or read back by a view),
+and read the row again. Counted from that check, not from the job's last change: a job that
+waits long in the queue, or runs long between progress writes, costs its pollers one row read
+a period, not one a poll.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 """
 
-_DATETIMES = ("created_at", "started_at", "completed_at", "updated_at")
+_DATETIMES = ("created_at", "started_at", "completed_at", "updated_at", "checked_at")
 _FIELDS = ("owner_id", "kind", "state", "message", "progress", "cache_key", "error", "attempts", *_DATETIMES)
 
 
@@ -77,6 +80,9 @@ class JobSnapshot:
     started_at: datetime | None
     completed_at: datetime | None
     updated_at: datetime
+    # When this state was last read from the row or written with it (None in an entry
+    # mirrored before the field existed: then ``updated_at``).
+    checked_at: datetime | None = None
 
     @classmethod
     def of(cls, job: Job) -> JobSnapshot:
@@ -94,13 +100,14 @@ class JobSnapshot:
             started_at=job.started_at,
             completed_at=job.completed_at,
             updated_at=job.updated_at or timezone.now(),
+            checked_at=timezone.now(),
         )
 
     @classmethod
     def from_json(cls, job_id: str, data: bytes) -> JobSnapshot:
         plain = json.loads(data)
         for name in _DATETIMES:
-            plain[name] = datetime.fromisoformat(plain[name]) if plain[name] else None
+            plain[name] = datetime.fromisoformat(plain[name]) if plain.get(name) else None
         return cls(id=job_id, **plain)
 
     def to_json(self) -> str:
@@ -114,9 +121,9 @@ class JobSnapshot:
         return self.state not in ACTIVE_STATES
 
     def is_stale(self) -> bool:
-        """An active job nobody has written for a while: re-read the row, in case a mirror
-        write was lost while Redis was unreachable."""
-        age = (timezone.now() - self.updated_at).total_seconds()
+        """An active job not checked against its row for a while: re-read the row, in case a
+        mirror write was lost while Redis was unreachable."""
+        age = (timezone.now() - (self.checked_at or self.updated_at)).total_seconds()
         return not self.is_terminal and age > settings.JOB_STATE_STALE_SECONDS
 
 

@@ -10,7 +10,8 @@ and filled with 50,000 generated contracts when it does not hold them) and a Red
    the floor (a do-nothing ``async def`` Django view behind the project's settings, handler
    and middleware, config.settings.bench; and behind Django's stock handler, then also its
    stock middleware), a bare ASGI app served the same way, GET tasks/status/
-   (a running job: the Redis mirror; a finished one), GET tasks/result/ of a cached result,
+   (a running job: the Redis mirror; a finished one; one queued an hour ago, longer than
+   the mirror is trusted unchecked), GET tasks/result/ of a cached result,
    POST tasks/search/ (a new job each), and the least a submit can cost (the submit floors
    of config/bench_urls.py), in interleaved rounds (medians reported);
 2. GET tasks/status/ while 4 slow synchronous chip-aggregates are in flight (a poll must not
@@ -199,6 +200,7 @@ def hot_path(
     token: str,
     job: dict,
     running: dict,
+    waiting: dict,
     many_tokens: list[str],
     floor_token: str,
     forget_floor_jobs: Callable[[], None],
@@ -249,7 +251,8 @@ def hot_path(
         status_path = f"{TASKS}/status/?task_id={job['task_id']}"
         result_path = f"{TASKS}/result/?cache_key={job['cache_key']}"
         running_path = f"{TASKS}/status/?task_id={running['task_id']}"
-        for path in (status_path, result_path, running_path):
+        waiting_path = f"{TASKS}/status/?task_id={waiting['task_id']}"
+        for path in (status_path, result_path, running_path, waiting_path):
             response = httpx.get(base + path, headers={"Authorization": f"Bearer {token}"})
             assert response.status_code == 200, response.text
         for _ in range(args.rounds):
@@ -257,6 +260,7 @@ def hot_path(
             running["touch"]()  # fresh in the mirror, as a job reporting progress is
             measure("GET tasks/status/ (running job)", GET_LUA % (running_path, token))
             measure("GET tasks/status/ (finished job)", GET_LUA % (status_path, token))
+            measure("GET tasks/status/ (queued an hour ago)", GET_LUA % (waiting_path, token))
             measure("GET tasks/result/ (cached result)", GET_LUA % (result_path, token))
             measure("POST tasks/search/ (a new job each)", SUBMIT_LUA % (secrets.token_hex(4), SEARCH, token))
             for label, floor_path in SUBMIT_FLOORS.items():
@@ -489,12 +493,13 @@ def run(args: argparse.Namespace) -> None:
     django.setup()
     from django.contrib.auth import get_user_model
     from django.db import connection
+    from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
     from config.bench_urls import FLOOR_QUEUE
     from config.celery_app import app
     from config.shared_redis import redis_client
-    from data_processing import services
+    from data_processing import job_state, services
     from data_processing.models import Job
     from data_processing.progress import ProgressReporter
 
@@ -528,14 +533,24 @@ def run(args: argparse.Namespace) -> None:
         "touch": lambda: ProgressReporter(claimed, min_interval=0)(next(touch_count), 100, "Working"),
     }
 
+    # And one that has waited in the queue for an hour, far longer than the mirror is
+    # trusted without a check against the row (JOB_STATE_STALE_SECONDS).
+    waiting_payload = {"filters": {"keywords": [f"waiting-{time.time_ns()}"]}}
+    queued = services.job_submit(owner=user, kind="search", payload=waiting_payload).job
+    app.control.purge()
+    Job.objects.filter(id=queued.id).update(updated_at=timezone.now() - dt.timedelta(hours=1))
+    redis_client().delete(job_state.job_key(str(queued.id)))  # mirrored as the row now says
+    waiting = {"task_id": str(queued.id)}
+    kept = [job["task_id"], running["task_id"], waiting["task_id"]]
+
     for server in args.servers.split(","):
         figures = hot_path(
-            server, env, args, token, job, running, many_tokens, floor_token, forget_floor_jobs
+            server, env, args, token, job, running, waiting, many_tokens, floor_token, forget_floor_jobs
         )
         print_hot_path(server, figures, args.duration, args.rounds)  # each table once measured
         sys.stdout.flush()
         app.control.purge()  # the thousands of queued benchmark jobs need not run
-        Job.objects.filter(owner=user).exclude(id__in=[job["task_id"], running["task_id"]]).delete()
+        Job.objects.filter(owner=user).exclude(id__in=kept).delete()
         Job.objects.filter(owner__in=many_users).delete()  # the floors' own went after each measure
     # Thousands of rows were just deleted: their dead index entries would slow every submit's
     # look-ups until autovacuum came by, as it does on a deployed database between bursts.

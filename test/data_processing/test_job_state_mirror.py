@@ -185,6 +185,7 @@ def test_a_stale_write_never_takes_the_mirror_back_in_time(alice):
 
 def _as_job(snapshot: JobSnapshot) -> Job:
     fields = {**snapshot.__dict__}
+    del fields["checked_at"]  # the mirror's own, not the row's
     return Job(id=fields.pop("id"), **fields)
 
 
@@ -235,6 +236,28 @@ def test_a_mirror_gone_quiet_is_read_again_from_the_row_even_when_rendered_befor
     settings.JOB_STATE_STALE_SECONDS = 0
 
     assert status_of(alice_client, job).json()["state"] == "REVOKED"
+
+
+def test_a_job_long_in_the_queue_is_read_from_the_row_once_a_period_not_at_every_poll(
+    alice, alice_client, settings
+):
+    job = make_job(alice)
+    queued_long_ago = timezone.now() - dt.timedelta(seconds=settings.JOB_STATE_STALE_SECONDS + 30)
+    Job.objects.filter(id=job.id).update(updated_at=queued_long_ago)
+    forget(job)
+    result = alice_client.get(f"{TASKS}/result/", {"cache_key": job.cache_key})
+    assert result.json()["state"] == "PENDING"  # read from the row, and mirrored again
+    # The row changes without a mirror write (one lost while Redis was unreachable):
+    Job.objects.filter(id=job.id).update(message="Moved on.")
+
+    # The job's last change is older than the period, but the mirror was checked against
+    # the row just now: both polls answer from it, without reading the row.
+    assert status_of(alice_client, job).json()["status"] == "Search has been queued."
+    assert alice_client.get(f"{TASKS}/result/", {"cache_key": job.cache_key}).status_code == 202
+    assert mirrored(job)["message"] == "Search has been queued."
+    # Once a period has passed since that check, the row is read again.
+    settings.JOB_STATE_STALE_SECONDS = 0
+    assert status_of(alice_client, job).json()["status"] == "Moved on."
 
 
 # --- A Redis restart while a job is known ---------------------------------------------------------
