@@ -50,6 +50,25 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class QueryStringSerializer(serializers.Serializer):
+    """Reads a query string. A parameter given empty (``?state=``) is validated as the value
+    it is: DRF reads an empty form field that is not required as omitted, so ``?state=`` had
+    listed every state and ``?page_size=`` had meant 20, where the schema (a state is one of
+    its choices, a page size a number) says neither is valid."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        errors = {}
+        for name, field in self.fields.items():
+            if isinstance(data, Mapping) and data.get(name) == "":
+                try:
+                    field.run_validation("")
+                except serializers.ValidationError as exc:
+                    errors[name] = exc.detail
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
 class StrictCharField(serializers.CharField):
     """A CharField that refuses numbers instead of quietly turning 42 into "42"."""
 

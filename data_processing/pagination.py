@@ -17,10 +17,10 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from contracts.serializers import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from contracts.serializers import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, QueryStringSerializer
 
 
-class _PageQuerySerializer(serializers.Serializer):
+class _PageQuerySerializer(QueryStringSerializer):
     # "last" is DRF's name for the last page.
     page = serializers.RegexField(
         r"^\s*(?:last|0*[1-9]\d*)\s*$",

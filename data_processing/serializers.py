@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from config.errors import ErrorResponseSerializer
-from contracts.serializers import FilteredRequestSerializer
+from contracts.serializers import FilteredRequestSerializer, QueryStringSerializer
 
 from .models import JobState
 from .registry import canonical_kind, kind_names
@@ -75,7 +75,7 @@ class ResultUnavailableSerializer(ErrorResponseSerializer):
     error = serializers.CharField(required=False, help_text="Failed only: why.")
 
 
-class JobListQuerySerializer(serializers.Serializer):
+class JobListQuerySerializer(QueryStringSerializer):
     state = serializers.ChoiceField(choices=JobState.choices, required=False)
 
     def get_fields(self) -> dict[str, serializers.Field]:

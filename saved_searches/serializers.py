@@ -13,7 +13,13 @@ from rest_framework import serializers
 
 from contracts.responses import MoneyField
 from contracts.selectors.search import CONTRACT_ORDERINGS
-from contracts.serializers import StrictBooleanField, StrictCharField, StrictIntegerField, StrictSerializer
+from contracts.serializers import (
+    QueryStringSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+)
 from data_processing.registry import canonical_kind, job_kind, job_kinds
 
 from .models import RunTrigger
@@ -114,7 +120,7 @@ class SavedSearchSerializer(serializers.Serializer):
     latest_run = RunSerializer(allow_null=True)
 
 
-class NewContractsQuerySerializer(serializers.Serializer):
+class NewContractsQuerySerializer(QueryStringSerializer):
     page = serializers.IntegerField(min_value=1, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=100, default=20)
     ordering = serializers.ChoiceField(

@@ -119,6 +119,12 @@ def test_a_too_long_idempotency_key_is_a_400(alice_client, url, body):
         ("/", {"page_size": 101}, "page_size"),
         ("/", {"page": "abc"}, "page"),
         ("/", {"page": 0}, "page"),
+        # Given but empty: a value like any other, not the parameter left out.
+        ("/", {"state": ""}, "state"),
+        ("/", {"kind": ""}, "kind"),
+        ("/", {"page_size": ""}, "page_size"),
+        ("/", {"page": ""}, "page"),
+        ("/", {"state": ["SUCCESS", ""]}, "state"),  # the last of repeated values counts
     ],
 )
 def test_bad_query_parameters_are_a_400_naming_the_parameter(alice_client, path, params, field):

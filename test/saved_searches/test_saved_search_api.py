@@ -153,7 +153,9 @@ def test_an_edit_is_read_as_strictly_as_a_new_search(alice_client):
     assert accepted.status_code == 200 and accepted.json()["run_after_import"] is True
 
 
-@pytest.mark.parametrize("params", [{"page_size": "abc"}, {"page_size": 101}, {"page": 0}])
+@pytest.mark.parametrize(
+    "params", [{"page_size": "abc"}, {"page_size": 101}, {"page": 0}, {"page_size": ""}, {"page": ""}]
+)
 def test_a_malformed_page_of_runs_is_a_400(alice_client, params):
     url = f"{URL}{create(alice_client).json()['id']}/runs/"
 
@@ -162,6 +164,18 @@ def test_a_malformed_page_of_runs_is_a_400(alice_client, params):
     assert response.status_code == 400, response.json()
     assert set(response.json()["errors"]) == set(params)
     assert alice_client.get(url, {"page_size": 100}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "params", [{"page": ""}, {"page_size": ""}, {"ordering": ""}, {"ordering": "title"}, {"page": "x"}]
+)
+def test_a_malformed_query_for_a_runs_new_contracts_is_a_400(alice_client, params):
+    url = f"{URL}{create(alice_client).json()['id']}/runs/1/new-contracts/"
+
+    response = alice_client.get(url, params)
+
+    assert response.status_code == 400, response.json()
+    assert set(response.json()["errors"]) == set(params)
 
 
 def test_a_schedule_more_frequent_than_the_minimum_is_refused(alice_client, settings):
