@@ -539,7 +539,7 @@ def run(args: argparse.Namespace) -> None:
     queued = services.job_submit(owner=user, kind="search", payload=waiting_payload).job
     app.control.purge()
     Job.objects.filter(id=queued.id).update(updated_at=timezone.now() - dt.timedelta(hours=1))
-    redis_client().delete(job_state.job_key(str(queued.id)))  # mirrored as the row now says
+    redis_client().delete(job_state.job_key(str(queued.id)))  # its first poll mirrors the row as it is now
     waiting = {"task_id": str(queued.id)}
     kept = [job["task_id"], running["task_id"], waiting["task_id"]]
 
