@@ -105,7 +105,11 @@ class JobSnapshot:
 
     @classmethod
     def from_json(cls, job_id: str, data: bytes) -> JobSnapshot:
-        plain = json.loads(data)
+        # Only the fields this code knows: during a rolling deploy, an entry written by the
+        # next version of it may carry more; one written by the version before has no
+        # ``checked_at``.
+        stored = json.loads(data)
+        plain = {name: stored[name] for name in _FIELDS if name in stored}
         for name in _DATETIMES:
             plain[name] = datetime.fromisoformat(plain[name]) if plain.get(name) else None
         return cls(id=job_id, **plain)

@@ -260,6 +260,21 @@ def test_a_job_long_in_the_queue_is_read_from_the_row_once_a_period_not_at_every
     assert status_of(alice_client, job).json()["status"] == "Moved on."
 
 
+def test_an_entry_written_by_another_version_of_this_code_is_read(alice, settings):
+    """A rolling deploy: one version's web processes read what the other's wrote."""
+    job = make_job(alice)
+    entry = json.loads(JobSnapshot.of(job).to_json())
+
+    def read(stored: dict) -> JobSnapshot:
+        return JobSnapshot.from_json(str(job.id), json.dumps(stored).encode())
+
+    assert read({**entry, "a_field_added_later": 1}) == read(entry)  # the next version's
+    older = read({name: value for name, value in entry.items() if name != "checked_at"})  # the last's
+    assert older.checked_at is None and not older.is_stale()
+    settings.JOB_STATE_STALE_SECONDS = 0
+    assert older.is_stale()  # counted from the job's last change, as that version did
+
+
 # --- A Redis restart while a job is known ---------------------------------------------------------
 
 
