@@ -57,13 +57,14 @@ class QueryStringSerializer(serializers.Serializer):
     its choices, a page size a number) says neither is valid."""
 
     def to_internal_value(self, data: Any) -> Any:
+        given = data if isinstance(data, Mapping) else {}
+        given_empty = [name for name in self.fields if given.get(name) == ""]
         errors = {}
-        for name, field in self.fields.items():
-            if isinstance(data, Mapping) and data.get(name) == "":
-                try:
-                    field.run_validation("")
-                except serializers.ValidationError as exc:
-                    errors[name] = exc.detail
+        for name in given_empty:
+            try:
+                self.fields[name].run_validation("")
+            except serializers.ValidationError as exc:
+                errors[name] = exc.detail
         if errors:
             raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

@@ -14,6 +14,8 @@ from rest_framework import serializers
 from contracts.responses import MoneyField
 from contracts.selectors.search import CONTRACT_ORDERINGS
 from contracts.serializers import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
     QueryStringSerializer,
     StrictBooleanField,
     StrictCharField,
@@ -122,7 +124,7 @@ class SavedSearchSerializer(serializers.Serializer):
 
 class NewContractsQuerySerializer(QueryStringSerializer):
     page = serializers.IntegerField(min_value=1, default=1)
-    page_size = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE)
     ordering = serializers.ChoiceField(
         choices=[f"{sign}{field}" for field in CONTRACT_ORDERINGS for sign in ("", "-")],
         default="-award_date",
