@@ -14,6 +14,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from config.garbage_collection import freeze_startup_objects  # noqa: E402
 from data_processing.metrics import CountWebsockets  # noqa: E402
 from data_processing.routing import websocket_urlpatterns  # noqa: E402
 from data_processing.ws_auth import websocket_auth_stack  # noqa: E402
@@ -24,3 +25,4 @@ application = ProtocolTypeRouter(
         "websocket": CountWebsockets(websocket_auth_stack(URLRouter(websocket_urlpatterns))),
     }
 )
+freeze_startup_objects()
