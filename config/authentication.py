@@ -19,11 +19,15 @@ from rest_framework import HTTP_HEADER_ENCODING, exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from config.single_flight import SingleFlight
+
 _KEYWORDS = (b"token", b"bearer")
 _cache: TTLCache[str, AbstractBaseUser] = TTLCache(
     maxsize=settings.TOKEN_CACHE_MAX_ENTRIES, ttl=settings.TOKEN_CACHE_SECONDS
 )
 _lock = threading.Lock()
+# Requests in flight when a token's entry lapses all miss it at once: one looks it up.
+_lookups = SingleFlight()
 
 
 def _digest(key: str) -> str:
@@ -55,11 +59,13 @@ def clear_token_cache() -> None:
 
 
 async def auser_for_token(key: str) -> AbstractBaseUser | None:
-    """``user_for_token`` for async views: a cache hit costs no thread hop."""
-    user = _cached_user(_digest(key))
+    """``user_for_token`` for async views: a cache hit costs no thread hop, and concurrent
+    misses of the same token share one."""
+    digest = _digest(key)
+    user = _cached_user(digest)
     if user is not None:
         return user
-    return await sync_to_async(user_for_token)(key)
+    return await _lookups.run(digest, lambda: sync_to_async(user_for_token)(key))
 
 
 def token_from_header(request: HttpRequest) -> str | None:

@@ -35,6 +35,7 @@ from rest_framework.views import APIView
 
 from config.authentication import CachedTokenAuthentication, aauthenticate
 from config.errors import ErrorResponseSerializer, api_exception_handler
+from config.single_flight import SingleFlight
 
 from . import job_state, selectors
 from .exceptions import JobNotFound
@@ -61,6 +62,12 @@ _finished_status: TTLCache[str, tuple[int, bytes]] = TTLCache(maxsize=4096, ttl=
 _active_status: LRUCache[bytes, _RenderedStatus] = LRUCache(maxsize=4096)
 _recent_results: TTLCache[tuple[int, str], bytes] = TTLCache(maxsize=8 * 2**20, ttl=5, getsizeof=len)
 _MAX_RECENT_RESULT_BYTES = 256 * 2**10
+# What a poll reads in a thread when the above cannot answer: a kind's typical run time once
+# its memo lapses, a job's row once its mirror is due a check. Every poll in flight at that
+# moment would read the same; one does, and the rest share its answer.
+_typical_duration_reads = SingleFlight()
+_job_row_reads = SingleFlight()
+_latest_job_reads = SingleFlight()
 
 
 def _dumps(body: Any) -> bytes:
@@ -91,7 +98,11 @@ async def _typical_duration(kind: str) -> float | None:
     an ETA costs a thread hop once a minute (every few seconds while there is no estimate
     yet) rather than once per poll."""
     known, seconds = selectors.typical_duration_known(kind)
-    return seconds if known else await sync_to_async(selectors.typical_duration_seconds)(kind)
+    if known:
+        return seconds
+    return await _typical_duration_reads.run(
+        kind, lambda: sync_to_async(selectors.typical_duration_seconds)(kind)
+    )
 
 
 class _NativeAsyncApi(APIView):
@@ -131,10 +142,26 @@ class _NativeAsyncApi(APIView):
 async def _job_from_row(user: AbstractBaseUser, job_id: str) -> JobSnapshot:
     """The caller's job read from the row and written back to the mirror, for when the mirror
     has nothing or may be behind (404 when no job of theirs has this id)."""
-    job = await sync_to_async(selectors.job_get_for_owner)(owner=user, job_id=job_id)
-    snapshot = JobSnapshot.of(job)
-    await job_state.amirror(snapshot)
-    return snapshot
+
+    async def read() -> JobSnapshot:
+        job = await sync_to_async(selectors.job_get_for_owner)(owner=user, job_id=job_id)
+        snapshot = JobSnapshot.of(job)
+        await job_state.amirror(snapshot)
+        return snapshot
+
+    return await _job_row_reads.run((user.pk, job_id), read)
+
+
+async def _latest_job_from_row(user: AbstractBaseUser, cache_key: str) -> JobSnapshot:
+    """The caller's newest job for a cache key, read and mirrored as ``_job_from_row`` does."""
+
+    async def read() -> JobSnapshot:
+        job = await sync_to_async(selectors.job_latest_for_cache_key)(owner=user, cache_key=cache_key)
+        snapshot = JobSnapshot.of(job)
+        await job_state.amirror(snapshot, newest=True)
+        return snapshot
+
+    return await _latest_job_reads.run((user.pk, cache_key), read)
 
 
 @dataclass(frozen=True)
@@ -288,9 +315,7 @@ class JobResultApi(_NativeAsyncApi):
             return _result_response(cache_key, raw)
         snapshot = await job_state.aget(job_id) if job_id else None
         if snapshot is None or snapshot.is_stale():
-            job = await sync_to_async(selectors.job_latest_for_cache_key)(owner=user, cache_key=cache_key)
-            snapshot = JobSnapshot.of(job)
-            await job_state.amirror(snapshot, newest=True)
+            snapshot = await _latest_job_from_row(user, cache_key)
         if raw is not None:
             return _result_response(cache_key, raw)
         raise selectors.result_unavailable(snapshot)

@@ -6,6 +6,7 @@ private redis-server started here for the restart test, so nobody else's data is
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import shutil
@@ -18,10 +19,13 @@ from dataclasses import replace
 
 import pytest
 import redis
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient
 from django.utils import timezone
 from job_helpers import wait_for_state, wait_until
 from rest_framework.utils.encoders import JSONEncoder as DRFJSONEncoder
 
+from config import authentication
 from data_processing import job_state, multiplexed_redis, result_cache, selectors, services
 from data_processing.job_state import JobSnapshot
 from data_processing.models import Job, JobState
@@ -258,6 +262,56 @@ def test_a_job_long_in_the_queue_is_read_from_the_row_once_a_period_not_at_every
     # Once a period has passed since that check, the row is read again.
     settings.JOB_STATE_STALE_SECONDS = 0
     assert status_of(alice_client, job).json()["status"] == "Moved on."
+
+
+def counted_and_slowed(module, name: str, monkeypatch) -> list[dict]:
+    """Each call of ``module.name`` recorded, and held long enough for every concurrent poll
+    of a test to arrive while it runs."""
+    calls: list[dict] = []
+    original = getattr(module, name)
+
+    def slowed(*args, **kwargs):
+        calls.append(kwargs or {"args": args})
+        time.sleep(0.3)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, slowed)
+    return calls
+
+
+def polled_together(user, path: str, params: dict, times: int = 10) -> list:
+    client, headers = AsyncClient(), {"authorization": f"Bearer {user.auth_token.key}"}
+
+    async def together():
+        return await asyncio.gather(*(client.get(path, params, headers=headers) for _ in range(times)))
+
+    return async_to_sync(together)()
+
+
+def test_polls_in_flight_when_a_mirror_is_due_a_check_read_the_row_once(alice, settings, monkeypatch):
+    job = make_job(alice)
+    settings.JOB_STATE_STALE_SECONDS = 0  # every poll finds the mirror due a check
+    row_reads = counted_and_slowed(selectors, "job_get_for_owner", monkeypatch)
+    latest_reads = counted_and_slowed(selectors, "job_latest_for_cache_key", monkeypatch)
+
+    statuses = polled_together(alice, f"{TASKS}/status/", {"task_id": str(job.id)})
+    results = polled_together(alice, f"{TASKS}/result/", {"cache_key": job.cache_key})
+
+    assert [response.json()["state"] for response in statuses] == ["PENDING"] * 10
+    assert [response.status_code for response in results] == [202] * 10
+    assert len(row_reads) == 1
+    assert len(latest_reads) == 1
+
+
+def test_concurrent_first_polls_with_one_token_look_it_up_once(alice, monkeypatch):
+    job = make_job(alice)
+    authentication.clear_token_cache()
+    lookups = counted_and_slowed(authentication, "user_for_token", monkeypatch)
+
+    statuses = polled_together(alice, f"{TASKS}/status/", {"task_id": str(job.id)})
+
+    assert [response.status_code for response in statuses] == [200] * 10
+    assert len(lookups) == 1
 
 
 def test_an_entry_written_by_another_version_of_this_code_is_read(alice, settings):
