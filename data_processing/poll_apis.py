@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,7 @@ from config.single_flight import SingleFlight
 from . import job_state, selectors
 from .exceptions import JobNotFound
 from .job_state import JobSnapshot
+from .models import Job
 from .serializers import (
     CACHE_KEY_PATTERN,
     JobResultSerializer,
@@ -139,29 +140,36 @@ class _NativeAsyncApi(APIView):
         return async_to_sync(self.answer)(request._request, request.user)
 
 
-async def _job_from_row(user: AbstractBaseUser, job_id: str) -> JobSnapshot:
-    """The caller's job read from the row and written back to the mirror, for when the mirror
-    has nothing or may be behind (404 when no job of theirs has this id)."""
+async def _mirrored_row(
+    reads: SingleFlight, key: Hashable, read_row: Callable[[], Job], *, newest: bool = False
+) -> JobSnapshot:
+    """A job read from its row in a thread and written back to the mirror, for when the
+    mirror has nothing or may be behind; polls asking for the same ``key`` meanwhile share
+    the read."""
 
     async def read() -> JobSnapshot:
-        job = await sync_to_async(selectors.job_get_for_owner)(owner=user, job_id=job_id)
-        snapshot = JobSnapshot.of(job)
-        await job_state.amirror(snapshot)
+        snapshot = JobSnapshot.of(await sync_to_async(read_row)())
+        await job_state.amirror(snapshot, newest=newest)
         return snapshot
 
-    return await _job_row_reads.run((user.pk, job_id), read)
+    return await reads.run(key, read)
+
+
+async def _job_from_row(user: AbstractBaseUser, job_id: str) -> JobSnapshot:
+    """The caller's job (404 when no job of theirs has this id)."""
+    return await _mirrored_row(
+        _job_row_reads, (user.pk, job_id), lambda: selectors.job_get_for_owner(owner=user, job_id=job_id)
+    )
 
 
 async def _latest_job_from_row(user: AbstractBaseUser, cache_key: str) -> JobSnapshot:
-    """The caller's newest job for a cache key, read and mirrored as ``_job_from_row`` does."""
-
-    async def read() -> JobSnapshot:
-        job = await sync_to_async(selectors.job_latest_for_cache_key)(owner=user, cache_key=cache_key)
-        snapshot = JobSnapshot.of(job)
-        await job_state.amirror(snapshot, newest=True)
-        return snapshot
-
-    return await _latest_job_reads.run((user.pk, cache_key), read)
+    """The caller's newest job for a cache key (404 when they have none)."""
+    return await _mirrored_row(
+        _latest_job_reads,
+        (user.pk, cache_key),
+        lambda: selectors.job_latest_for_cache_key(owner=user, cache_key=cache_key),
+        newest=True,
+    )
 
 
 @dataclass(frozen=True)
