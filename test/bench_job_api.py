@@ -510,20 +510,6 @@ def run(args: argparse.Namespace) -> None:
     many_tokens = [Token.objects.get_or_create(user=each)[0].key for each in many_users]
     # The submit floors' jobs belong to a user of their own.
     floor_owner = get_user_model().objects.get_or_create(username="bench-floor")[0]
-    kept: list[str] = []  # the jobs polled, made below
-
-    def forget_submitted_jobs() -> None:
-        """Delete the jobs a submit measure queued, so that each starts from the same state.
-        No worker runs, so they stay queued, and each later submit's active-job count, under
-        its owner's lock, would walk them all: about 0.5 ms more a submit per 1,000 of them
-        here, which had five rounds of one user's submits read under a third of two rounds'
-        rate."""
-        app.control.purge()
-        redis_client().delete(FLOOR_QUEUE)
-        Job.objects.filter(owner__in=[user, floor_owner, *many_users]).exclude(id__in=kept).delete()
-        with connection.cursor() as cursor:  # and their dead index entries, as autovacuum would
-            cursor.execute(f"VACUUM ANALYZE {Job._meta.db_table}")
-
     floor_token = Token.objects.get_or_create(user=floor_owner)[0].key
     Job.objects.filter(owner=user).delete()
     app.control.purge()
@@ -551,7 +537,19 @@ def run(args: argparse.Namespace) -> None:
     Job.objects.filter(id=queued.id).update(updated_at=timezone.now() - dt.timedelta(hours=1))
     redis_client().delete(job_state.job_key(str(queued.id)))  # its first poll mirrors the row as it is now
     waiting = {"task_id": str(queued.id)}
-    kept += [job["task_id"], running["task_id"], waiting["task_id"]]
+    kept = [job["task_id"], running["task_id"], waiting["task_id"]]  # the jobs polled
+
+    def forget_submitted_jobs() -> None:
+        """Delete the jobs a submit measure queued, so that each starts from the same state.
+        No worker runs, so they stay queued, and each later submit's active-job count, under
+        its owner's lock, would walk them all: about 0.5 ms more a submit per 1,000 of them
+        here, which had five rounds of one user's submits read under a third of two rounds'
+        rate."""
+        app.control.purge()
+        redis_client().delete(FLOOR_QUEUE)
+        Job.objects.filter(owner__in=[user, floor_owner, *many_users]).exclude(id__in=kept).delete()
+        with connection.cursor() as cursor:  # and their dead index entries, as autovacuum would
+            cursor.execute(f"VACUUM ANALYZE {Job._meta.db_table}")
 
     for server in args.servers.split(","):
         figures = hot_path(
