@@ -86,10 +86,17 @@ _CONTRACT_COLUMNS = {
 }
 # Text columns are NOT NULL in the database; CSV cannot tell '' from NULL, so both become ''.
 # Amounts become exact integer centavos; titles get an upper-case copy for keyword scans.
+# The notice title's copy is empty where it repeats the award title's (nine rows in ten of
+# generated data, four in five of a real-format export): a keyword matches either title, so
+# such a row is found by its title alone, and an empty string costs the scan next to
+# nothing. Counting one keyword's matches in 5.5M generated rows: 297 -> 182 ms. A file
+# with both copies full answers the same, so this is not a change of LAYOUT.
 _CONTRACT_SELECT = """
     id, coalesce(reference_id, '') AS reference_id,
     coalesce(title, '') AS title, coalesce(notice_title, '') AS notice_title,
-    upper(coalesce(title, '')) AS utitle, upper(coalesce(notice_title, '')) AS unotice,
+    upper(coalesce(title, '')) AS utitle,
+    CASE WHEN upper(coalesce(notice_title, '')) = upper(coalesce(title, '')) THEN ''
+         ELSE upper(coalesce(notice_title, '')) END AS unotice,
     contractor_id, organization_id, area_id, business_category_id,
     CAST(amount * 100 AS BIGINT) AS cents, award_date,
     CAST(year(award_date) * 12 + month(award_date) - 1 AS INTEGER) AS mon,

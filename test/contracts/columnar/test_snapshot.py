@@ -228,6 +228,27 @@ def test_a_row_longer_than_duckdbs_default_csv_line_is_in_the_snapshot(columnar,
     assert lengths == [("LONG", 3_000_005), ("SHORT", 6)]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_keyword_copy_of_a_notice_title_is_kept_only_where_it_differs(columnar, make_contract):
+    """A keyword scan reads both upper-case copies; one that repeats the title is left empty."""
+    make_contract(reference_id="SAME", title="Road lights", notice_title="ROAD lights")
+    make_contract(reference_id="OTHER", title="Lot 2", notice_title="Farm-to-market road")
+    make_contract(reference_id="NONE", title="Bridge", notice_title="")
+    DatasetVersion.bump()
+
+    build_snapshot()
+
+    with snapshot_cursor() as cursor:
+        rows = cursor.execute(
+            "SELECT reference_id, notice_title, utitle, unotice FROM contracts ORDER BY 1"
+        ).fetchall()
+    assert rows == [
+        ("NONE", "", "BRIDGE", ""),
+        ("OTHER", "Farm-to-market road", "LOT 2", "FARM-TO-MARKET ROAD"),
+        ("SAME", "ROAD lights", "ROAD LIGHTS", ""),
+    ]
+
+
 def test_csv_reader_sizes_fit_the_longest_row_and_no_more():
     default_line, default_buffer = 2 * 2**20, 32 * 2**20
     assert snapshot_module.csv_reader_sizes(0) == (default_line, default_buffer)
