@@ -49,6 +49,7 @@ from bench_chip_endpoints import (
     ROOT,
     body,
     ensure_database,
+    ensure_the_snapshot,
     filter_sets,
     percentile,
     serve,
@@ -97,6 +98,7 @@ def main() -> None:
     }
     (ROOT / "var").mkdir(exist_ok=True)
     ensure_database(args.database, args.rows, env)
+    ensure_the_snapshot(env)
     chosen = filter_sets(args.database)
     token = env["BENCH_TOKEN"]
     cache = redis.Redis.from_url(redis_url)
