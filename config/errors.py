@@ -109,7 +109,7 @@ class ServiceUnavailable(ApplicationError):
     RETRY_AFTER_SECONDS = 5
 
 
-def _is_statement_timeout(exc: Exception) -> bool:
+def is_statement_timeout(exc: Exception) -> bool:
     import psycopg
     from django.db import OperationalError
 
@@ -158,7 +158,7 @@ def _rendered(exc: Exception, context: dict[str, Any]) -> Response:
     # Imported here: rest_framework.views reads the parser setting, whose parser imports this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
-    if _is_statement_timeout(exc):
+    if is_statement_timeout(exc):
         exc = QueryTimeout(
             f"The query ran longer than the {settings.DATABASE_STATEMENT_TIMEOUT:g} s a request may take; "
             'narrow the chips, or send "async_mode": true to run it as a job.'

@@ -20,9 +20,10 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
+from psycopg.pq import TransactionStatus
 from rest_framework.exceptions import ValidationError
 
-from config.errors import flatten_errors
+from config.errors import flatten_errors, is_statement_timeout
 
 from . import services
 from .exceptions import JobCancelled, JobCannotFinish
@@ -63,12 +64,14 @@ class JobTask(Task):
             )
             services.job_fail(job_id, f"The job's parameters are invalid: {problems}")
         except SoftTimeLimitExceeded:
-            # The signal lands mid-query: that connection is still busy, so start afresh.
-            _reset_db_connections()
-            limit = self.soft_time_limit_seconds
-            services.job_fail(job_id, f"The job ran longer than its time limit of {limit} s and was stopped.")
+            self._fail_over_time(job_id)
             raise
         except TRANSIENT_ERRORS as exc:
+            if is_statement_timeout(exc):
+                # The job's statements may run as long as the job (its soft time limit): one
+                # that ran that long is the job over its limit, not a connection lost.
+                self._fail_over_time(job_id)
+                raise
             reason = (
                 "database connection lost"
                 if isinstance(exc, (OperationalError, InterfaceError))
@@ -79,9 +82,15 @@ class JobTask(Task):
                 _reset_db_connections()
                 services.job_mark_retry(job_id, reason)
                 raise self.retry(exc=exc, countdown=self.backoff_seconds()) from exc
+            _recover_db_connections()
             services.job_fail(job_id, f"The job failed after {self.max_retries} retries: {reason}.")
             raise
         except Exception as exc:
+            _recover_db_connections()
+            if _raised_during(exc, SoftTimeLimitExceeded):
+                # The signal landed in a clean-up (a rollback, say), which then failed in turn.
+                self._fail_over_time(job_id)
+                raise
             if job_revoked(job_id):
                 # A cancel stops a running query by signal (DuckDB then raises "Query
                 # interrupted"): the job ended as its owner asked, not by a fault.
@@ -90,6 +99,22 @@ class JobTask(Task):
             logger.exception("Job %s failed", job_id)
             services.job_fail(job_id, "The job failed because of an internal error.")
             raise
+
+    def _fail_over_time(self, job_id: str) -> None:
+        message = (
+            f"The job ran longer than its time limit of {self.soft_time_limit_seconds} s and was stopped."
+        )
+        for attempt in (1, 2):
+            # The signal lands mid-query: that connection is still busy, so start afresh.
+            _reset_db_connections()
+            try:
+                services.job_fail(job_id, message)
+                return
+            except SoftTimeLimitExceeded:
+                # After a statement timeout (the same limit) the soft limit's signal can still
+                # be on its way and land here; it comes once, so the second write stands.
+                if attempt == 2:
+                    raise
 
     @property
     def soft_time_limit_seconds(self) -> float:
@@ -117,8 +142,7 @@ def _limit_statements_to(seconds: float) -> None:
     if connection.vendor != "postgresql":
         return
     timeout = f"{int(seconds * 1000)}ms"
-    if connection.connection is not None and _hung_up(connection.connection):
-        _reset_db_connections()
+    _recover_db_connections()
     if connection.connection is not None and _timeouts_given.get(connection.connection) == timeout:
         return
     for attempt in (1, 2):
@@ -143,6 +167,44 @@ def _hung_up(raw_connection: Any) -> bool:
         return True
     readable, _, _ = select.select([socket], [], [], 0)
     return bool(readable)
+
+
+def _unusable(connection: Any) -> bool:
+    """Whether an open connection cannot serve the next statement, read without a round
+    trip: the server hung up, or an earlier job's clean-up was cut short. A time-limit signal
+    that lands in the rollback after a failed statement leaves the transaction aborted and
+    autocommit off, and every later job of the process would then fail on it. Inside an
+    atomic block (a test running a task in-process) the block owns the transaction."""
+    raw = connection.connection
+    if raw is None or connection.vendor != "postgresql":
+        return False
+    if _hung_up(raw):
+        return True
+    if connection.in_atomic_block:
+        return False
+    return not connection.get_autocommit() or raw.info.transaction_status != TransactionStatus.IDLE
+
+
+def _recover_db_connections() -> None:
+    """Close this process's connections that cannot serve the next statement (`_unusable`)."""
+    for connection in connections.all(initialized_only=True):
+        if _unusable(connection):
+            connection.close()
+
+
+def _raised_during(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `exc` was raised while handling a `kind`, or was caused by one."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        pending += [current.__cause__, current.__context__]
+    return False
 
 
 def _reset_db_connections() -> None:

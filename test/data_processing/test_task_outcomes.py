@@ -12,7 +12,10 @@ from __future__ import annotations
 import logging
 import uuid
 
+import psycopg
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import OperationalError, ProgrammingError
 
 from data_processing import services, tasks
 from data_processing.models import Job, JobState
@@ -69,3 +72,46 @@ def test_the_same_exception_without_a_cancel_fails_the_job(alice, monkeypatch, c
     job.refresh_from_db()
     assert (job.state, job.error) == (JobState.FAILURE, "The job failed because of an internal error.")
     assert logging.ERROR in [record.levelno for record in caplog.records]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_time_limit_that_lands_in_a_rollback_fails_the_job_for_its_time_limit(alice, monkeypatch):
+    """After a statement timeout the soft limit's signal can land in the rollback, which then
+    fails in turn: that error reaches the task, the signal only as its context."""
+    job = started_job(alice)
+
+    def cut_short(job_id: str, **_: object) -> None:
+        try:
+            raise SoftTimeLimitExceeded()
+        except SoftTimeLimitExceeded:
+            # Raised while handling it, as the atomic block's exit does: the signal is its context.
+            raise ProgrammingError("can't change autocommit now: transaction status INERROR")  # noqa: B904
+
+    monkeypatch.setattr(services, "job_run", cut_short)
+    with pytest.raises(ProgrammingError):
+        run_job_task(str(job.id))
+
+    job.refresh_from_db()
+    assert job.state == JobState.FAILURE
+    assert "ran longer than its time limit" in job.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_timeout_fails_the_job_for_its_time_limit_without_a_retry(alice, monkeypatch):
+    """A job's statements may run as long as the job: one stopped by that timeout is the job
+    over its limit, not a lost connection worth retrying."""
+    job = started_job(alice)
+
+    def timed_out(job_id: str, **_: object) -> None:
+        try:
+            raise psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
+        except psycopg.errors.QueryCanceled as exc:
+            raise OperationalError(str(exc)) from exc
+
+    monkeypatch.setattr(services, "job_run", timed_out)
+    with pytest.raises(OperationalError):
+        run_job_task(str(job.id))
+
+    job.refresh_from_db()
+    assert (job.state, job.attempts) == (JobState.FAILURE, 0)
+    assert "ran longer than its time limit" in job.error

@@ -7,9 +7,10 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import DataError, connection
 from django.test.utils import CaptureQueriesContext
 from job_helpers import terminate_backends
+from psycopg.pq import TransactionStatus
 
 from config.celery_app import app
 from data_processing.tasks import _hung_up, _limit_statements_to
@@ -71,3 +72,25 @@ def test_a_server_hang_up_is_seen_without_a_round_trip():
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         assert cursor.fetchone()[0] != pid
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_a_cut_short_clean_up_left_aborted_is_replaced_before_the_next_job():
+    """A time-limit signal that lands in the rollback after a failed statement leaves the
+    transaction aborted and autocommit off: every later job of the process would fail on it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (left,) = cursor.fetchone()
+    connection.set_autocommit(False)
+    with pytest.raises(DataError), connection.cursor() as cursor:
+        cursor.execute("SELECT 1 / 0")
+    assert connection.connection.info.transaction_status == TransactionStatus.INERROR
+
+    _limit_statements_to(12.5)
+
+    assert connection.get_autocommit()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid(), current_setting('statement_timeout')")
+        pid, timeout = cursor.fetchone()
+    assert pid != left
+    assert timeout == "12500ms"
