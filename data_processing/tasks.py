@@ -20,6 +20,7 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg.pq import TransactionStatus
 from rest_framework.exceptions import ValidationError
 
@@ -169,7 +170,7 @@ def _hung_up(raw_connection: Any) -> bool:
     return bool(readable)
 
 
-def _unusable(connection: Any) -> bool:
+def _unusable(connection: BaseDatabaseWrapper) -> bool:
     """Whether an open connection cannot serve the next statement, read without a round
     trip: the server hung up, or an earlier job's clean-up was cut short. A time-limit signal
     that lands in the rollback after a failed statement leaves the transaction aborted and
