@@ -60,9 +60,10 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SUFFIX = ".duckdb"
-# The layout of a snapshot file; raised when the tables below change, so that code reading a
-# new layout never opens an old file (it builds its own, next to the old one's readers).
-LAYOUT = 3
+# The layout of a snapshot file; raised when the tables below or what they hold change, so
+# that code reading a new layout never opens an old file (it builds its own, next to the old
+# one's readers). 4: an entity named "" is held as "", no longer as no name (NULL).
+LAYOUT = 4
 _CONTRACT_COLUMNS = {
     "id": "BIGINT",
     "reference_id": "VARCHAR",
@@ -485,7 +486,12 @@ def _load(tmp: Path, target: Path, dumped: _Dump) -> None:
         db.execute("CREATE UNIQUE INDEX contracts_id ON contracts (id)")
         tables = {entity.key: _ENTITY_COLUMNS for entity in ENTITIES} | {"area_entry": _AREA_ENTRY_COLUMNS}
         for table, columns in tables.items():
-            db.execute(f"CREATE TABLE {table} AS SELECT * FROM {read(table, columns)}")
+            # Names are NOT NULL in the database, as the contracts' text columns are (above).
+            select = ", ".join(
+                f"coalesce({name}, '') AS {name}" if kind == "VARCHAR" else name
+                for name, kind in columns.items()
+            )
+            db.execute(f"CREATE TABLE {table} AS SELECT {select} FROM {read(table, columns)}")
         db.execute("CREATE TABLE snapshot AS SELECT ? AS key, now() AS built_at", [dumped.key])
         db.execute("CHECKPOINT")
     finally:
