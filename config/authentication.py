@@ -19,6 +19,7 @@ from rest_framework import HTTP_HEADER_ENCODING, exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from config.memo import cached
 from config.single_flight import SingleFlight
 
 _KEYWORDS = (b"token", b"bearer")
@@ -36,7 +37,7 @@ def _digest(key: str) -> str:
 
 def _cached_user(digest: str) -> AbstractBaseUser | None:
     with _lock:
-        return _cache.get(digest)
+        return cached(_cache, digest)
 
 
 def user_for_token(key: str) -> AbstractBaseUser | None:

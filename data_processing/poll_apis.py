@@ -35,6 +35,7 @@ from rest_framework.views import APIView
 
 from config.authentication import CachedTokenAuthentication, aauthenticate
 from config.errors import ErrorResponseSerializer, api_exception_handler
+from config.memo import cached
 from config.single_flight import SingleFlight
 
 from . import job_state, selectors
@@ -212,11 +213,11 @@ class JobStatusApi(_NativeAsyncApi):
     @classmethod
     async def answer(cls, request: HttpRequest, user: AbstractBaseUser) -> HttpResponse:
         job_id = _valid_query(request, StatusQuerySerializer, "task_id", _as_uuid, _PLAIN_STATUS_QUERY)
-        finished = _finished_status.get(job_id)
+        finished = cached(_finished_status, job_id)
         if finished is not None and finished[0] == user.pk:
             return _json_bytes(finished[1])
         mirrored = await job_state.aget_mirrored(job_id)
-        rendered = _active_status.get(mirrored) if mirrored else None
+        rendered = cached(_active_status, mirrored) if mirrored else None
         if rendered is None or rendered.snapshot.is_stale():
             snapshot = JobSnapshot.from_json(job_id, mirrored) if mirrored else None
             from_mirror = snapshot is not None and not snapshot.is_stale()
@@ -313,7 +314,7 @@ class JobResultApi(_NativeAsyncApi):
         cache_key = _valid_query(
             request, ResultQuerySerializer, "cache_key", _as_cache_key, _PLAIN_RESULT_QUERY
         )
-        raw = _recent_results.get((user.pk, cache_key))
+        raw = cached(_recent_results, (user.pk, cache_key))
         if raw is not None:
             return _result_response(cache_key, raw)
         job_id, raw = await job_state.alatest_with_result(user.pk, cache_key)
