@@ -36,6 +36,7 @@ from .values import (
     parse_line_item,
     parse_name,
     parse_reference,
+    quoted,
 )
 
 # The csv module refuses a cell longer than 131,072 characters, and that stopped the whole
@@ -112,7 +113,7 @@ def _parsed(
     if value is None and required:
         label = field.value.replace("_", " ")
         present = clean(raw)
-        errors.append(f"no usable {label} ({present!r})" if present else f"missing {label}")
+        errors.append(f"no usable {label} ({quoted(present)})" if present else f"missing {label}")
     return value
 
 

@@ -25,14 +25,26 @@ CENTS = Decimal("0.01")
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 _DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})" + _TIME)
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME)
-_SERIAL = re.compile(r"\d+(?:\.\d+)?")
+# An Excel serial: whole days, and perhaps a fraction (a time of day).
+_SERIAL = re.compile(r"0*(\d+)(?:\.\d+)?")
+# A line item number as spreadsheets write it ("2", "2.0"); more digits than this is no line item.
+_LINE_ITEM = re.compile(r"0*(\d{1,9})(?:\.0+)?")
 _CURRENCY = re.compile(r"^(?:PHP|₱)\s*", re.IGNORECASE)
 # Either grouped thousands (1,234,567.89) or plain digits (1234567.89), never a mix.
 _NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 
 
+# A reason quotes the cell it could not read; a cell of a megabyte would make the report as long.
+QUOTED_MAX = 80
+
+
 class BadValue(ValueError):
     """A cell that is present but unreadable; the message says which and why."""
+
+
+def quoted(value: str) -> str:
+    """The cell as a rejection's reason quotes it, cut short past `QUOTED_MAX` characters."""
+    return repr(value if len(value) <= QUOTED_MAX else f"{value[:QUOTED_MAX]}…")
 
 
 def clean(raw: str | None) -> str | None:
@@ -68,13 +80,15 @@ def parse_date(raw: str | None) -> dt.date | None:
             year, month, day = (int(g) for g in match.groups())
             return dt.date(year, month, day)
     except ValueError:
-        raise BadValue(f"bad date {value!r}") from None
-    if _SERIAL.fullmatch(value):
-        serial = int(float(value))  # the fraction is a time of day
+        raise BadValue(f"bad date {quoted(value)}") from None
+    # The digits are counted before they are read: a cell of 400 nines is a broken cell, and
+    # reading it as a float (infinite) or an int (past Python's 4,300-digit limit) would raise.
+    if (match := _SERIAL.fullmatch(value)) and len(match[1]) <= 5:
+        serial = int(match[1])  # the fraction is a time of day
         low, high = EXCEL_SERIAL_RANGE
         if low <= serial <= high:
             return EXCEL_EPOCH + dt.timedelta(days=serial)
-    raise BadValue(f"bad date {value!r}")
+    raise BadValue(f"bad date {quoted(value)}")
 
 
 def parse_amount(raw: str | None) -> Decimal | None:
@@ -84,13 +98,13 @@ def parse_amount(raw: str | None) -> Decimal | None:
         return None
     number = _CURRENCY.sub("", value).replace(" ", "")
     if not _NUMBER.fullmatch(number):
-        raise BadValue(f"bad amount {value!r}")
+        raise BadValue(f"bad amount {quoted(value)}")
     try:
         amount = Decimal(number.replace(",", "")).quantize(CENTS, rounding=ROUND_HALF_UP)
     except InvalidOperation:
-        raise BadValue(f"bad amount {value!r}") from None
+        raise BadValue(f"bad amount {quoted(value)}") from None
     if abs(amount) >= MAX_AMOUNT:
-        raise BadValue(f"amount out of range {value!r}")
+        raise BadValue(f"amount out of range {quoted(value)}")
     return amount
 
 
@@ -115,7 +129,7 @@ def parse_line_item(raw: str | None) -> int | None:
     value = clean(raw)
     if value is None:
         return None
-    if not _SERIAL.fullmatch(value) or float(value) != int(float(value)):
-        raise BadValue(f"bad line item number {value!r}")
-    number = int(float(value))
-    return number or None
+    match = _LINE_ITEM.fullmatch(value)
+    if match is None:
+        raise BadValue(f"bad line item number {quoted(value)}")
+    return int(match[1]) or None

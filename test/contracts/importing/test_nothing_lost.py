@@ -142,6 +142,33 @@ def test_a_nul_in_a_cell_is_dropped_not_a_failed_import():
 
 
 @pytest.mark.django_db
+def test_a_number_too_long_to_read_is_a_rejected_row_not_a_failed_import():
+    """A float of 400 nines is infinite and an int of 5,000 digits is past Python's limit."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, [*HEADER, "Line Item No"], restval="NULL")
+    writer.writeheader()
+    writer.writerows(
+        [
+            row("1", **{"Award Date": "9" * 400}),
+            row("2", **{"Line Item No": "9" * 400}),
+            row("3", **{"Line Item No": "1" * 5000}),
+            row("4", **{"Line Item No": "2"}),
+        ]
+    )
+
+    summary, rejections = import_bytes(out.getvalue().encode())
+
+    assert summary.created == 1
+    assert [(r.line, r.reason.split(":")[0]) for r in rejections] == [
+        (2, "award date"),
+        (3, "line item"),
+        (4, "line item"),
+    ]
+    assert all(len(r.reason) < 120 for r in rejections)
+    assert list(Contract.objects.values_list("reference_id", flat=True)) == ["4-2"]
+
+
+@pytest.mark.django_db
 def test_no_text_is_refused_for_its_length():
     name, area, title = noise(4000, 1), noise(6000, 2), noise(20_000, 3)
     mode, classification = noise(3000, 4), noise(3000, 5)

@@ -55,7 +55,18 @@ def test_it_reads_each_date_format(raw, expected):
 
 
 @pytest.mark.parametrize(
-    "raw", ["32/13/2024", "10/21/2024", "2024-02-30", "2024", "7", "yesterday", "21/10/24"]
+    "raw",
+    [
+        "32/13/2024",
+        "10/21/2024",
+        "2024-02-30",
+        "2024",
+        "7",
+        "yesterday",
+        "21/10/24",
+        "9" * 400,  # a float of it is infinite
+        "1" * 5000,  # an int of it is past Python's digit limit
+    ],
 )
 def test_it_rejects_unreadable_dates(raw):
     with pytest.raises(BadValue, match="bad date"):
@@ -109,12 +120,21 @@ def test_references_are_kept_as_text():
     assert parse_reference(" 0012345 ") == "0012345"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("1", 1), ("2", 2), ("3.0", 3), ("0", None), ("NULL", None)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", 1), ("2", 2), ("3.0", 3), ("02", 2), ("0", None), ("NULL", None)]
+)
 def test_it_reads_line_item_numbers(raw, expected):
     assert parse_line_item(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["1.5", "two", "-2"])
+@pytest.mark.parametrize("raw", ["1.5", "two", "-2", "2.", "1234567890", "9" * 400])
 def test_it_rejects_bad_line_item_numbers(raw):
     with pytest.raises(BadValue, match="bad line item number"):
         parse_line_item(raw)
+
+
+def test_a_reason_quotes_a_long_cell_cut_short():
+    with pytest.raises(BadValue) as caught:
+        parse_amount("x" * 100_000)
+    assert len(str(caught.value)) < 120
+    assert str(caught.value).startswith("bad amount 'xxx")
