@@ -23,6 +23,7 @@ from django.db.models.functions import Upper
 
 from .entities import BY_KEY, ENTITIES
 from .models import Area, Contract
+from .unicode_upper import upper_simple
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class ContractFilters:
 
     def keyword_terms(self) -> list[str]:
         """The keywords as matched: upper case, surrounding spaces dropped, blanks ignored."""
-        return [term for term in (k.strip().upper() for k in self.keywords) if term]
+        return [term for term in (upper_simple(k.strip()) for k in self.keywords) if term]
 
     def cents_range(self) -> tuple[int | None, int | None]:
         """The amount bounds in whole centavos (amounts have two places, so this is exact)."""
@@ -84,8 +85,12 @@ class ContractFilters:
 
 
 def normalized_name(value: str) -> str:
-    """How a chip names an entity: spacing collapsed, upper case."""
-    return " ".join(value.split()).upper()
+    """How a chip names an entity: spacing collapsed, upper case.
+
+    Upper case as the database's UPPER(name) has it, one character for one ("ß" stays "ß"):
+    Python's own ("ß" to "SS") would name no stored name, so such a chip found nothing.
+    """
+    return upper_simple(" ".join(value.split()))
 
 
 def area_entries(name: str) -> frozenset[str]:

