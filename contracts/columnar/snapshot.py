@@ -74,11 +74,11 @@ _CONTRACT_COLUMNS = {
     "organization_id": "BIGINT",
     "area_id": "BIGINT",
     "business_category_id": "BIGINT",
-    "amount": "DECIMAL(18,2)",
+    "amount": "DECIMAL(38,2)",
     "award_date": "DATE",
     "procurement_mode": "VARCHAR",
     "classification": "VARCHAR",
-    "approved_budget": "DECIMAL(18,2)",
+    "approved_budget": "DECIMAL(38,2)",
     "organization_region": "VARCHAR",
     "organization_province": "VARCHAR",
     # The procuring entity's region and province as the database upper-cases them (annotated
@@ -102,9 +102,11 @@ def upper_like_database(column: str) -> str:
 
 
 # Text columns are NOT NULL in the database; CSV cannot tell '' from NULL, so both become ''.
-# Amounts become exact integer centavos, multiplied as DECIMAL(38,2): DuckDB keeps a
-# DECIMAL(18,2) times 100 at width 18, which overflows for the column's largest amounts
-# (9,999,999,999,999,999.99 is 999,999,999,999,999,999 centavos, well inside a BIGINT).
+# Amounts become exact integer centavos. They are read as DECIMAL(38,2), wider than the
+# column's DECIMAL(18,2): DuckDB keeps a DECIMAL(18,2) times 100 at width 18, which overflows
+# for the column's largest amounts, and SQLite, which keeps a decimal as a float, hands
+# 9,999,999,999,999,999.99 back as 10,000,000,000,000,000. Either is well inside a BIGINT
+# of centavos.
 # Titles get an upper-case copy for keyword scans.
 # The notice title's copy is empty where it repeats the award title's (nine rows in ten of
 # generated data, four in five of a real-format export): a keyword matches either title, so
@@ -118,11 +120,11 @@ _CONTRACT_SELECT = f"""
     CASE WHEN {upper_like_database("notice_title")} = {upper_like_database("title")} THEN ''
          ELSE {upper_like_database("notice_title")} END AS unotice,
     contractor_id, organization_id, area_id, business_category_id,
-    CAST(CAST(amount AS DECIMAL(38,2)) * 100 AS BIGINT) AS cents, award_date,
+    CAST(amount * 100 AS BIGINT) AS cents, award_date,
     CAST(year(award_date) * 12 + month(award_date) - 1 AS INTEGER) AS mon,
     coalesce(procurement_mode, '') AS procurement_mode,
     coalesce(classification, '') AS classification,
-    CAST(CAST(approved_budget AS DECIMAL(38,2)) * 100 AS BIGINT) AS budget_cents,
+    CAST(approved_budget * 100 AS BIGINT) AS budget_cents,
     coalesce(organization_region, '') AS organization_region,
     coalesce(organization_province, '') AS organization_province,
     coalesce(u_organization_region, '') AS u_organization_region,

@@ -28,6 +28,7 @@ from typing import IO, Any, NamedTuple
 from .columns import ColumnMap, Field, MissingColumns
 from .values import (
     CENTS,
+    MAX_AMOUNT_DIGITS,
     BadValue,
     clean,
     parse_amount,
@@ -162,7 +163,7 @@ _ALL_FIELDS = tuple(Field)  # in the order RowParser unpacks them
 # of each a million times. Cleared when full, so memory stays bounded on any file.
 _MEMO_MAX = 200_000
 # A plain amount as the exports write it ("4718239.58"); other spellings take parse_amount.
-_PLAIN_AMOUNT = re.compile(r"\d{1,16}(?:\.\d{1,2})?")
+_PLAIN_AMOUNT = re.compile(rf"\d{{1,{MAX_AMOUNT_DIGITS}}}(?:\.\d{{1,2}})?")
 
 
 class RowParser:

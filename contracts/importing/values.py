@@ -17,8 +17,14 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 # in a date column is a broken cell, not a day in 1905 or 1900.
 EXCEL_SERIAL_RANGE = (25569, 73050)
 
-# Contract.amount is DECIMAL(18, 2): at most 16 digits before the point.
-MAX_AMOUNT = Decimal("1e16")
+# Contract.amount is DECIMAL(18, 2), room for 16 digits before the point, but SQLite (`make
+# run`'s default) keeps a decimal as a float that Django reads back to 15 significant digits
+# (centavos are exact there below ten trillion pesos): an amount within 50 pesos of 10^16
+# read back as 10^16, which the column cannot hold, and every query that returned the row
+# failed. A peso less than a quadrillion, some ten thousand times the
+# largest real award, is the most any database here holds.
+MAX_AMOUNT_DIGITS = 15  # before the point
+MAX_AMOUNT = Decimal(10) ** MAX_AMOUNT_DIGITS
 CENTS = Decimal("0.01")
 
 # An optional time of day after a date ("2024-10-21 00:00:00", "2024-10-21T08:30:00.000Z").

@@ -169,6 +169,26 @@ def test_a_number_too_long_to_read_is_a_rejected_row_not_a_failed_import():
 
 
 @pytest.mark.django_db
+def test_an_amount_of_a_quadrillion_or_more_is_rejected_in_every_spelling():
+    """SQLite reads an amount within 50 pesos of 10^16 back as 10^16, which the column cannot
+    hold, so any query returning it failed; the plain spelling takes the importer's fast path."""
+    data = export(
+        row("1", **{"Contract Amount": "9999999999999999.99"}),
+        row("2", **{"Contract Amount": "1,000,000,000,000,000"}),
+        row("3", **{"Contract Amount": "999999999999999.99"}),
+    )
+
+    summary, rejections = import_bytes(data)
+
+    assert summary.created == 1
+    assert [(r.line, r.reason.split(" '")[0]) for r in rejections] == [
+        (2, "contract amount: amount out of range"),
+        (3, "contract amount: amount out of range"),
+    ]
+    assert Contract.objects.get().amount == Decimal("999999999999999.99")
+
+
+@pytest.mark.django_db
 def test_no_text_is_refused_for_its_length():
     name, area, title = noise(4000, 1), noise(6000, 2), noise(20_000, 3)
     mode, classification = noise(3000, 4), noise(3000, 5)

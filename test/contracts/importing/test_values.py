@@ -97,9 +97,17 @@ def test_it_rejects_unreadable_amounts(raw):
         parse_amount(raw)
 
 
-def test_it_rejects_amounts_too_large_for_the_column():
+@pytest.mark.parametrize(
+    "raw",
+    ["99,999,999,999,999,999", "9999999999999999.99", "1,000,000,000,000,000", "-1,000,000,000,000,000.00"],
+)
+def test_it_rejects_amounts_no_database_here_reads_back_whole(raw):
     with pytest.raises(BadValue, match="out of range"):
-        parse_amount("99,999,999,999,999,999")
+        parse_amount(raw)
+
+
+def test_the_largest_amount_taken_is_a_centavo_under_a_quadrillion():
+    assert parse_amount("999,999,999,999,999.99") == Decimal("999999999999999.99")
 
 
 @pytest.mark.parametrize("raw", ["-1", "-1.00", "0", "0.00", "NULL", ""])
