@@ -21,8 +21,8 @@ EXCEL_SERIAL_RANGE = (25569, 73050)
 # run`'s default) keeps a decimal as a float that Django reads back to 15 significant digits
 # (centavos are exact there below ten trillion pesos): an amount within 50 pesos of 10^16
 # read back as 10^16, which the column cannot hold, and every query that returned the row
-# failed. A peso less than a quadrillion, some ten thousand times the
-# largest real award, is the most any database here holds.
+# failed. So the largest amount taken is a centavo under a quadrillion pesos, some ten
+# thousand times the largest real award.
 MAX_AMOUNT_DIGITS = 15  # before the point
 MAX_AMOUNT = Decimal(10) ** MAX_AMOUNT_DIGITS
 CENTS = Decimal("0.01")
