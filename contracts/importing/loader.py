@@ -121,10 +121,11 @@ def contracts_import(
 ) -> ImportSummary:
     """Import a PhilGEPS export read from a binary stream; see the module docstring.
 
-    Raises MissingColumns before writing anything when the header lacks a required column,
-    and ImportFailed when the file turns out unreadable part-way (the rows before stay
-    imported). on_progress receives the number of bytes read so far, for a progress bar that
-    needs no line count up front; rejects, when given, receives a CSV report of rejected rows.
+    Raises MissingColumns or UnreadableFile before writing anything when the header lacks a
+    required column or cannot be read, and ImportFailed when the file turns out unreadable
+    part-way (the rows before stay imported). on_progress receives the number of bytes read so
+    far, for a progress bar that needs no line count up front; rejects, when given, receives a
+    CSV report of rejected rows.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")

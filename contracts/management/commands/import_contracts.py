@@ -20,6 +20,7 @@ from contracts.importing.loader import (
     Rejection,
     contracts_import,
 )
+from contracts.importing.parsing import UnreadableFile
 from contracts.services import lift_statement_timeout
 
 
@@ -63,10 +64,13 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"cannot read {path}: {error.strerror}") from error
         with ExitStack() as stack:
-            stream = stack.enter_context(open(path, "rb"))
-            rejects = None
-            if options["rejects"]:
-                rejects = stack.enter_context(open(options["rejects"], "w", newline="", encoding="utf-8"))
+            try:
+                stream = stack.enter_context(open(path, "rb"))
+                rejects = None
+                if options["rejects"]:
+                    rejects = stack.enter_context(open(options["rejects"], "w", newline="", encoding="utf-8"))
+            except OSError as error:
+                raise CommandError(f"cannot open {error.filename}: {error.strerror}") from error
             bar = stack.enter_context(
                 tqdm(total=size, unit="B", unit_scale=True, desc="import", disable=options["no_progress"])
             )
@@ -79,7 +83,7 @@ class Command(BaseCommand):
                     on_progress=lambda done: bar.update(done - bar.n),
                     rejects=rejects,
                 )
-            except MissingColumns as error:
+            except (MissingColumns, UnreadableFile) as error:  # the header: nothing written
                 raise CommandError(f"{path}: {error}") from error
             except ImportFailed as error:
                 self._print_summary(error.summary)

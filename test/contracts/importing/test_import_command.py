@@ -82,6 +82,24 @@ def test_a_missing_file_fails_clearly(tmp_path):
         import_contracts(str(tmp_path / "nope.csv"))
 
 
+def test_a_directory_or_an_unwritable_rejects_report_fails_clearly(tmp_path):
+    with pytest.raises(CommandError, match=r"cannot open .*: Is a directory"):
+        import_contracts(str(tmp_path))
+    with pytest.raises(CommandError, match=r"cannot open .*nowhere.*: No such file or directory"):
+        import_contracts(str(NEWER), "--rejects", str(tmp_path / "nowhere" / "rejects.csv"))
+    assert not Contract.objects.exists()
+
+
+def test_a_header_not_in_the_files_encoding_fails_clearly(tmp_path):
+    """A command error naming the encoding, not a traceback; nothing is written."""
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(NEWER.read_bytes().replace(b"Procuring Entity", b"Procuring Entit\xe9", 1))
+
+    with pytest.raises(CommandError, match=r"not utf-8-sig text \(line 1\).*--encoding"):
+        import_contracts(str(latin))
+    assert not Contract.objects.exists()
+
+
 @pytest.mark.parametrize("size", ["0", "-5", "many"])
 def test_the_batch_size_must_be_positive(size):
     with pytest.raises(CommandError, match="at least 1"):
