@@ -183,3 +183,44 @@ def test_migrating_rebuilds_name_indexes_that_sqlites_own_upper_filled(tmp_path)
     found = chips_by_engine(env)
     assert found["database"]["contractor"] == ["U-1"]
     assert found == {"database": EXPECTED, "columnar": EXPECTED}
+
+
+# The contractor a chip finds through the UPPER(name) index, on a SQLite database.
+CHIP_THROUGH_THE_INDEX = """
+import django, json, sys
+django.setup()
+from django.db.models.functions import Upper
+from contracts.filters import normalized_name
+from contracts.models import Contractor
+names = Contractor.objects.annotate(u=Upper("name")).filter(u=normalized_name(sys.argv[1]))
+print(json.dumps(list(names.values_list("name", flat=True))))
+"""
+
+
+def test_migrating_rebuilds_name_indexes_filled_before_greek_subscript_iotas_were_mapped(tmp_path):
+    """0007: entries filled when "ᾳ" was left as it is, as the function did before it."""
+    env = sqlite_demo_env(tmp_path)
+    manage(env, "migrate", "contracts", "0006", "-v", "0")
+
+    def upper_before(value: str) -> str:
+        return "".join(u if len(u := c.upper()) == 1 else c for c in value)
+
+    with sqlite3.connect(tmp_path / "db.sqlite3") as db:
+        db.create_function("MD5", 1, md5_hex, deterministic=True)
+        db.create_function("UPPER", 1, upper_before, deterministic=True)
+        db.execute("INSERT INTO contracts_contractor (name) VALUES ('ᾳ builders')")
+
+    def found(chip: str) -> list[str]:
+        result = subprocess.run(
+            [sys.executable, "-c", CHIP_THROUGH_THE_INDEX, chip],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert found("ᾳ builders") == []  # the index still holds "ᾳ BUILDERS"
+    manage(env, "migrate", "-v", "0")
+    assert found("ᾳ builders") == found("ᾼ BUILDERS") == ["ᾳ builders"]
