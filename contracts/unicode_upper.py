@@ -5,7 +5,8 @@ SQLite's built-in UPPER changes ASCII letters only, so on `make run`'s default d
 "Santo Niño" became "SANTO NIñO" and no chip could ever select it, not even by its exact
 name, while the columnar engine (DuckDB's upper) found it. Every SQLite connection Django
 opens gets this function in the built-in's place; it is deterministic, so the indexes on
-``UPPER(name)`` keep working (migration 0006 rebuilt the ones the built-in had filled).
+``UPPER(name)`` keep working (migration 0006 rebuilt the ones the built-in had filled, 0007
+those filled before this function mapped the Greek letters with a subscript iota).
 """
 
 from __future__ import annotations
