@@ -1,4 +1,4 @@
-"""UPPER() on SQLite as PostgreSQL and DuckDB have it: for every letter, not only A to Z.
+"""UPPER() on SQLite as PostgreSQL has it: for every letter, not only A to Z.
 
 Chips match names and titles by ``UPPER(column)`` against the chip upper-cased in Python.
 SQLite's built-in UPPER changes ASCII letters only, so on `make run`'s default database
