@@ -377,7 +377,8 @@ def job_cancel(*, job: Job) -> Job:
 
 
 def jobs_recover() -> int:
-    """Put right what a fault left behind; the beat schedule runs this every minute.
+    """Put right what a fault left behind; the beat schedule runs this every minute, and a
+    worker asks for a run whenever its broker connection comes back (config/celery_app.py).
 
     - A queued job whose message never reached the broker (it was down at submit) or was
       lost with it (a Redis broker restarted since) is queued again now, and any other
