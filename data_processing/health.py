@@ -165,7 +165,11 @@ class _WorkerCount:
     def _ping() -> CheckResult:
         started = time.perf_counter()
         try:
-            replies = celery_app.control.ping(timeout=CHECK_TIMEOUT_SECONDS) or []
+            # On a connection of its own, as the broker check does: a pooled one that a
+            # broker restart left stale would report the workers gone on the first ping after
+            # it, and a ping is rare (its count is cached), so a new connection costs nothing.
+            with celery_app.connection_for_write(connect_timeout=CHECK_TIMEOUT_SECONDS) as connection:
+                replies = celery_app.control.ping(timeout=CHECK_TIMEOUT_SECONDS, connection=connection) or []
         except Exception as exc:
             logger.warning("Health check workers failed: %s: %s", type(exc).__name__, exc)
             return CheckResult(ok=False, count=0, error="unavailable")

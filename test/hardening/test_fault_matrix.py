@@ -1,6 +1,7 @@
 """The fault matrix: workers SIGKILLed over and over, Redis (cache and broker) restarted
 mid-job, the broker down at submit, PostgreSQL connections terminated. Each ends with no
-job lost and none left in a non-final state, and prints what recovery took.
+job lost and none left in a non-final state, and prints what recovery took; and once the
+broker is back, the health check finds the workers again.
 
 Every fault here is real, and private: the worker runs against its own redis-server on a
 free port (started, stopped and restarted by these tests), so no shared service is
@@ -33,7 +34,9 @@ from job_helpers import (
     wait_until,
 )
 
+from config.celery_app import app as celery_app
 from data_processing import services
+from data_processing.health import check_workers, clear_health_cache
 from data_processing.models import ACTIVE_STATES, Job, JobState
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -260,6 +263,24 @@ def test_a_job_submitted_while_the_broker_is_down_runs_once_it_returns_without_w
 
     jobs = report("broker down at submit", job_ids, time.monotonic() - returned)
     assert {job.state for job in jobs} == {JobState.SUCCESS}
+
+
+def test_the_health_check_finds_the_workers_again_after_a_broker_restart(private_stack):
+    private, _worker = private_stack
+    clear_health_cache()
+    wait_until(lambda: check_workers().ok, timeout=30, what="the worker to answer the health check")
+    private.stop()
+    time.sleep(1)
+    private.start()
+
+    def worker_back() -> bool:
+        with celery_app.connection_for_write() as connection:
+            return bool(celery_app.control.ping(timeout=0.5, connection=connection))
+
+    wait_until(worker_back, timeout=30, what="the worker to answer on a new connection")
+    clear_health_cache()
+    # The first report after the restart: no connection the restart left stale may speak for it.
+    assert check_workers().ok
 
 
 def test_terminated_database_connections_lose_no_job(private_stack, alice, table_lock):
