@@ -267,6 +267,7 @@ def transition(
     quiet_before: datetime | None = None,
     max_attempts: int | None = None,
     progress_below: int | None = None,
+    updated_before: datetime | None = None,
 ) -> Job | None:
     """A worker's step (claim, progress, success, failure, retry): UPDATE one job that is in
     one of ``states`` and return its new row, or None when it is not (someone else moved it
@@ -275,6 +276,8 @@ def transition(
     For a claim: a job in one of ``quiet_states`` qualifies too when nothing updated it since
     ``quiet_before``; ``max_attempts`` bounds the attempts so far and ``count_attempt`` adds one.
     For a progress write: ``progress_below`` keeps progress from going back.
+    ``updated_before`` takes the job only if nothing touched it since (the sweeper's guard
+    against a claim that landed after it looked).
 
     The commit does not wait for the WAL flush, which was half of a small job's time. A
     database crash can lose the last such write; the job then reads as one step earlier,
@@ -299,6 +302,9 @@ def transition(
     if progress_below is not None:
         where += f" AND {_column('progress')} < %s"
         params.append(progress_below)
+    if updated_before is not None:
+        where += f" AND {_column('updated_at')} < %s"
+        params.append(_prep("updated_at", updated_before))
     sql = f"UPDATE {_q(_TABLE)} SET {', '.join(assignments)} WHERE {where} RETURNING {_all_columns()}"
     return _one(sql, params, skip_flush=_one_query_string_one_transaction())
 

@@ -26,7 +26,7 @@ from contracts.columnar import Answer, answering
 from contracts.filters import ContractFilters
 from contracts.models import DatasetVersion
 
-from . import events, job_rows, job_state, metrics, result_cache
+from . import events, job_rows, job_state, live_workers, metrics, result_cache
 from .cache_keys import cache_key_for, fingerprint_for
 from .exceptions import IdempotencyKeyReused, JobAlreadyFinished
 from .exports import export_directory, stray_files_remove
@@ -385,6 +385,8 @@ def jobs_recover() -> int:
       queued job untouched for ``JOB_REQUEUE_AFTER_SECONDS`` too (a duplicate message is
       harmless: the claim is conditional).
     - A running job past its hard time limit was killed (or its worker vanished): it fails.
+    - A running job that no live worker is running, untouched for ``JOB_LOST_AFTER_SECONDS``,
+      lost its whole worker (killed outright): it is queued again.
     - A job past ``JOB_MAX_ATTEMPTS`` fails; one waiting past ``JOB_QUEUE_GIVE_UP_SECONDS`` too.
 
     Returns how many jobs were queued again.
@@ -419,6 +421,49 @@ def jobs_recover() -> int:
         Job.objects.filter(id=job.id, state__in=(JobState.PENDING, JobState.RETRY)).update(
             message=queued_message(job_kind(job.kind)), updated_at=now
         )
+        count += job_enqueue(job)
+    return count + _requeue_runs_without_a_worker(now, broker_started)
+
+
+LOST_RUN_MESSAGE = "Queued again: the worker running it stopped."
+
+
+def _requeue_runs_without_a_worker(now: datetime, broker_started: datetime | None) -> int:
+    """Queue again each running job whose worker was killed outright, main process and all.
+
+    A pool process that dies is reported by its worker, which hands the message back at
+    once (late acknowledgement). A whole worker that dies reports nothing: RabbitMQ hands its
+    messages on when the connection drops, but a Redis broker only after the visibility
+    timeout, past the hard time limit at which the job would fail. So ask the workers what
+    they run (``live_workers``): a job none of them has, quiet for ``JOB_LOST_AFTER_SECONDS``
+    (longer than a claim takes to show up in its worker's list), has no run left. Not
+    within that long of a broker restart, while workers may still be reconnecting and not
+    hear the question.
+    """
+    quiet_since = now - timedelta(seconds=settings.JOB_LOST_AFTER_SECONDS)
+    if broker_started is not None and broker_started > quiet_since:
+        return 0
+    candidates = list(
+        Job.objects.filter(state__in=RUNNING_STATES, updated_at__lt=quiet_since).values_list("id", "attempts")
+    )
+    if not candidates:
+        return 0
+    running = live_workers.running_task_ids()
+    if running is None:
+        return 0
+    count = 0
+    for job_id, attempts in candidates:
+        if str(job_id) in running:
+            continue
+        if attempts >= settings.JOB_MAX_ATTEMPTS:
+            job_fail(str(job_id), attempts_exhausted_error())
+            continue
+        changes = {"state": JobState.RETRY, "message": LOST_RUN_MESSAGE, "updated_at": now}
+        job = job_rows.transition(job_id, states=RUNNING_STATES, changes=changes, updated_before=quiet_since)
+        if job is None:
+            continue  # it finished, or a redelivery claimed it, after we looked
+        logger.warning("Job %s: no live worker is running it; queued again", job_id)
+        events.announce_job(job)
         count += job_enqueue(job)
     return count
 

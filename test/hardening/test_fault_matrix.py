@@ -1,7 +1,8 @@
-"""The fault matrix: workers SIGKILLed over and over, Redis (cache and broker) restarted
-mid-job, the broker down at submit, PostgreSQL connections terminated. Each ends with no
-job lost and none left in a non-final state, and prints what recovery took; and once the
-broker is back, the health check finds the workers again.
+"""The fault matrix: workers SIGKILLed over and over (a pool process, or the whole worker),
+Redis (cache and broker) restarted mid-job, the broker down at submit, PostgreSQL
+connections terminated. Each ends with no job lost and none left in a non-final state, and
+prints what recovery took; and once the broker is back, the health check finds the workers
+again.
 
 Every fault here is real, and private: the worker runs against its own redis-server on a
 free port (started, stopped and restarted by these tests), so no shared service is
@@ -213,6 +214,28 @@ def test_a_job_whose_process_dies_on_every_attempt_fails_after_the_attempts_cap(
     report("dies on every attempt", [job_id], elapsed)
     assert job.attempts == settings.JOB_MAX_ATTEMPTS
     assert f"started {settings.JOB_MAX_ATTEMPTS} times" in job.error
+
+
+def test_a_worker_killed_outright_mid_job_has_its_jobs_run_by_another(
+    private_stack, worker_factory, alice, table_lock, settings
+):
+    # The whole worker, main process and pool, as a crash, the OOM killer or a container
+    # killed past its grace period would: it hands nothing back, and a Redis broker keeps its
+    # messages unacknowledged until the visibility timeout, long past the hard time limit.
+    private, worker = private_stack
+    settings.JOB_LOST_AFTER_SECONDS = 3  # the sweeper runs here, in this process
+    with table_lock():
+        job_ids = submit_jobs(alice, 2)
+        wait_until(lambda: len(blocked_backend_pids()) == 2, timeout=30, what="two running jobs")
+        os.killpg(worker.proc.pid, signal.SIGKILL)
+        worker.proc.wait()
+        killed = time.monotonic()
+        worker_factory("fault-worker-after", extra_env=private_env(private))
+    recovery = sweep_until_final(job_ids, timeout=60)
+
+    jobs = report("whole worker SIGKILL", job_ids, time.monotonic() - killed, sweep_s=f"{recovery:.1f}")
+    assert {job.state for job in jobs} == {JobState.SUCCESS}
+    assert all(job.attempts == 2 for job in jobs)
 
 
 def test_redis_restarted_mid_job_loses_no_job(private_stack, alice, table_lock):

@@ -1,5 +1,6 @@
-"""The sweeper's rules, on real rows: what a hard time limit, an attempts cap and a broker
-outage leave behind is put right at its next run (every minute under beat)."""
+"""The sweeper's rules, on real rows: what a hard time limit, an attempts cap, a broker
+outage and a worker killed outright leave behind is put right at its next run (every
+minute under beat)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from job_helpers import stored_job, wait_for_blocked_worker, wait_for_state
 
-from data_processing import services
-from data_processing.models import Job, JobState
+from data_processing import live_workers, services
+from data_processing.models import RUNNING_STATES, Job, JobState
 
 
 @pytest.fixture
@@ -71,3 +73,67 @@ def test_a_job_the_broker_refused_is_queued_at_the_next_sweep_not_after_minutes(
     assert refused.state == JobState.PENDING
     waiting.refresh_from_db()
     assert waiting.updated_at <= refused.updated_at
+
+
+def _quiet_running_job(owner, seconds: float) -> Job:
+    """A job row that says a worker started it ``seconds`` ago and has not touched it since."""
+    then = timezone.now() - timedelta(seconds=seconds)
+    job = stored_job(owner, "search", {"filters": {}}, state=JobState.STARTED, started_at=then, attempts=1)
+    Job.objects.filter(id=job.id).update(updated_at=then)
+    return job
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("celery_worker_process")
+def test_a_running_job_that_no_live_worker_runs_is_queued_again_and_runs(alice, live_db, settings):
+    # As after its whole worker was killed: the row says STARTED, no worker has its task.
+    settings.JOB_LOST_AFTER_SECONDS = 5
+    lost = _quiet_running_job(alice, 6)
+    just_claimed = _quiet_running_job(alice, 1)  # its worker may not list it yet: leave it be
+
+    assert services.jobs_recover() == 1
+
+    assert Job.objects.get(id=just_claimed.id).state == JobState.STARTED
+    job = wait_for_state(str(lost.id), JobState.SUCCESS)
+    assert job.attempts == 2
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("celery_worker_process")
+def test_a_quiet_job_that_a_live_worker_runs_is_left_alone(alice, live_db, table_lock, settings):
+    settings.JOB_LOST_AFTER_SECONDS = 5
+    with table_lock():
+        job = services.job_submit(owner=alice, kind="analytics", payload={"filters": {}}).job
+        wait_for_blocked_worker()
+        Job.objects.filter(id=job.id).update(updated_at=timezone.now() - timedelta(minutes=10))
+
+        assert services.jobs_recover() == 0
+        job.refresh_from_db()
+        assert job.state in RUNNING_STATES
+
+    job = wait_for_state(str(job.id), JobState.SUCCESS)
+    assert job.attempts == 1
+
+
+def test_nothing_is_taken_for_lost_when_the_workers_cannot_be_asked(alice, settings, monkeypatch):
+    settings.JOB_LOST_AFTER_SECONDS = 5
+    job = _quiet_running_job(alice, 600)
+    monkeypatch.setattr(live_workers, "running_task_ids", lambda: None)  # the broker is down
+
+    assert services.jobs_recover() == 0
+
+    assert Job.objects.get(id=job.id).state == JobState.STARTED
+
+
+def test_nothing_is_taken_for_lost_right_after_a_broker_restart(alice, settings, monkeypatch):
+    # Workers reconnecting to a broker that just restarted may not hear the question yet.
+    settings.JOB_LOST_AFTER_SECONDS = 60
+    job = _quiet_running_job(alice, 600)
+    asked = []
+    monkeypatch.setattr(services, "broker_started_at", lambda: timezone.now() - timedelta(seconds=30))
+    monkeypatch.setattr(live_workers, "running_task_ids", lambda: asked.append(1) or set())
+
+    assert services.jobs_recover() == 0
+
+    assert Job.objects.get(id=job.id).state == JobState.STARTED
+    assert not asked
