@@ -385,8 +385,9 @@ def jobs_recover() -> int:
       queued job untouched for ``JOB_REQUEUE_AFTER_SECONDS`` too (a duplicate message is
       harmless: the claim is conditional).
     - A running job past its hard time limit was killed (or its worker vanished): it fails.
-    - A running job that no live worker is running, untouched for ``JOB_LOST_AFTER_SECONDS``,
-      lost its whole worker (killed outright): it is queued again.
+    - A job that no live worker holds, untouched for ``JOB_LOST_AFTER_SECONDS``, running or
+      with nothing waiting in its queue, lost its whole worker (killed outright): it is
+      queued again.
     - A job past ``JOB_MAX_ATTEMPTS`` fails; one waiting past ``JOB_QUEUE_GIVE_UP_SECONDS`` too.
 
     Returns how many jobs were queued again.
@@ -422,47 +423,57 @@ def jobs_recover() -> int:
             message=queued_message(job_kind(job.kind)), updated_at=now
         )
         count += job_enqueue(job)
-    return count + _requeue_runs_without_a_worker(now, broker_started)
+    return count + _requeue_jobs_no_worker_holds(now, broker_started)
 
 
-LOST_RUN_MESSAGE = "Queued again: the worker running it stopped."
+LOST_RUN_MESSAGE = "Queued again: the worker that had taken it stopped."
 
 
-def _requeue_runs_without_a_worker(now: datetime, broker_started: datetime | None) -> int:
-    """Queue again each running job whose worker was killed outright, main process and all.
+def _requeue_jobs_no_worker_holds(now: datetime, broker_started: datetime | None) -> int:
+    """Queue again each job whose worker was killed outright, main process and all, while
+    running it or holding its message to run next.
 
     A pool process that dies is reported by its worker, which hands the message back at
     once (late acknowledgement). A whole worker that dies reports nothing: RabbitMQ hands its
     messages on when the connection drops, but a Redis broker only after the visibility
-    timeout, past the hard time limit at which the job would fail. So ask the workers what
-    they run (``live_workers``): a job none of them has, quiet for ``JOB_LOST_AFTER_SECONDS``
-    (longer than a claim takes to show up in its worker's list), has no run left. Not
-    within that long of a broker restart, while workers may still be reconnecting and not
-    hear the question.
+    timeout, past the hard time limit at which a running job would fail. So ask the workers
+    (``live_workers``) about each job quiet for ``JOB_LOST_AFTER_SECONDS`` (longer than a
+    message takes from the queue into a worker's lists): a running one that none of them
+    holds has no run left; a waiting one that none holds, with nothing waiting in its queue,
+    has no message left. A waiting job behind others in its queue may be one of them; the
+    ``JOB_REQUEUE_AFTER_SECONDS`` rule covers it. Not within that long of a broker restart,
+    while workers may still be reconnecting and not hear the question.
     """
     quiet_since = now - timedelta(seconds=settings.JOB_LOST_AFTER_SECONDS)
     if broker_started is not None and broker_started > quiet_since:
         return 0
     candidates = list(
-        Job.objects.filter(state__in=RUNNING_STATES, updated_at__lt=quiet_since).values_list("id", "attempts")
+        Job.objects.filter(state__in=ACTIVE_STATES, updated_at__lt=quiet_since).values_list(
+            "id", "state", "kind", "attempts"
+        )
     )
     if not candidates:
         return 0
-    running = live_workers.running_task_ids()
-    if running is None:
+    queues = {job_kind(kind).queue for _id, _state, kind, _attempts in candidates}
+    view = live_workers.look([str(job_id) for job_id, *_rest in candidates], queues)
+    if view is None:
         return 0
     count = 0
-    for job_id, attempts in candidates:
-        if str(job_id) in running:
+    for job_id, state, kind, attempts in candidates:
+        if str(job_id) in view.held:
             continue
+        if state not in RUNNING_STATES and view.waiting[job_kind(kind).queue]:
+            continue  # its message may be among those waiting
         if attempts >= settings.JOB_MAX_ATTEMPTS:
             job_fail(str(job_id), attempts_exhausted_error())
             continue
-        changes = {"state": JobState.RETRY, "message": LOST_RUN_MESSAGE, "updated_at": now}
-        job = job_rows.transition(job_id, states=RUNNING_STATES, changes=changes, updated_before=quiet_since)
+        # A run that was cut short is retried; a message that never started leaves the job queued.
+        again = JobState.RETRY if state in RUNNING_STATES else state
+        changes = {"state": again, "message": LOST_RUN_MESSAGE, "updated_at": now}
+        job = job_rows.transition(job_id, states=(state,), changes=changes, updated_before=quiet_since)
         if job is None:
-            continue  # it finished, or a redelivery claimed it, after we looked
-        logger.warning("Job %s: no live worker is running it; queued again", job_id)
+            continue  # it moved on (a worker took it, or it finished) after we looked
+        logger.warning("Job %s: no live worker holds it; queued again", job_id)
         events.announce_job(job)
         count += job_enqueue(job)
     return count

@@ -307,9 +307,9 @@ JOB_QUEUE_GIVE_UP_SECONDS = env.int("JOB_QUEUE_GIVE_UP_SECONDS", default=3600)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 # A running job this long past its hard time limit was killed; the sweeper marks it failed.
 JOB_HARD_LIMIT_GRACE_SECONDS = env.int("JOB_HARD_LIMIT_GRACE_SECONDS", default=10)
-# A running job no live worker reports, untouched this long, lost its whole worker (killed
-# outright): the sweeper queues it again. It must outlast a claim's way into its worker's
-# list of active tasks, and a worker's reconnection after a broker blip.
+# A job no live worker holds, untouched this long, lost its whole worker (killed outright):
+# the sweeper queues it again (a waiting one only when nothing waits in its queue). It must
+# outlast a message's way into a worker's lists, and a worker's reconnection after a blip.
 JOB_LOST_AFTER_SECONDS = env.int("JOB_LOST_AFTER_SECONDS", default=60)
 JOB_RETENTION_DAYS = env.int("JOB_RETENTION_DAYS", default=30)
 # What one user may have at once (data_processing/limits.py); over it a submit is a 429/409.
