@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
 
 from celery import current_app
 from kombu import Connection
@@ -27,29 +26,31 @@ logger = logging.getLogger(__name__)
 INSPECT_TIMEOUT_SECONDS = 2.0
 
 
-@dataclass(frozen=True)
-class BrokerView:
-    held: frozenset[str]  # of the ids asked about, those a live worker runs, or took to run next
-    waiting: dict[str, int]  # messages waiting in each queue asked about
+def held_by_none(running: Collection[str], waiting: Mapping[str, Collection[str]]) -> set[str] | None:
+    """The jobs no live worker holds (runs, or took to run next): of ``running``, any; of
+    ``waiting`` (job ids by the queue their message went to), only those whose queue is
+    empty, since a message still in the queue is no worker's yet. A job's task id is its job
+    id. None when the broker cannot be asked, so that nothing is taken for lost.
 
-
-def look(job_ids: Collection[str], queues: Iterable[str]) -> BrokerView | None:
-    """Which of ``job_ids`` (a job's task id is its job id) the workers answering now hold,
-    and how many messages wait in each of ``queues``; None when the broker cannot be asked,
-    so that nothing is taken for lost."""
+    Only those jobs are asked about, so the question stays small behind a long queue."""
     app = current_app
     try:
         # A connection of its own: a pooled one that a broker restart left stale fails its
         # first use, and this runs at most once a sweep.
         with app.connection_for_write(connect_timeout=INSPECT_TIMEOUT_SECONDS) as connection:
+            ids = {*running}
+            for queue, job_ids in waiting.items():
+                if job_ids and not _waiting_in(connection, queue):
+                    ids.update(job_ids)
+            if not ids:
+                return set()
             inspect = app.control.inspect(timeout=INSPECT_TIMEOUT_SECONDS, connection=connection)
-            replies = inspect.query_task(*job_ids) if job_ids else {}
-            waiting = {queue: _waiting_in(connection, queue) for queue in queues}
+            replies = inspect.query_task(*sorted(ids)) or {}
     except Exception as exc:
         logger.warning("Could not ask the workers and the broker what they hold (%s)", type(exc).__name__)
         return None
-    held = frozenset(str(task_id) for answer in (replies or {}).values() for task_id in answer or {})
-    return BrokerView(held=held, waiting=waiting)
+    held = {str(task_id) for answer in replies.values() for task_id in answer or {}}
+    return ids - held
 
 
 def _waiting_in(connection: Connection, queue: str) -> int:

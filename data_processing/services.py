@@ -454,16 +454,20 @@ def _requeue_jobs_no_worker_holds(now: datetime, broker_started: datetime | None
     )
     if not candidates:
         return 0
-    queues = {job_kind(kind).queue for _id, _state, kind, _attempts in candidates}
-    view = live_workers.look([str(job_id) for job_id, *_rest in candidates], queues)
-    if view is None:
+    running: list[str] = []
+    waiting: dict[str, list[str]] = {}
+    for job_id, state, kind, _attempts in candidates:
+        if state in RUNNING_STATES:
+            running.append(str(job_id))
+        else:
+            waiting.setdefault(job_kind(kind).queue, []).append(str(job_id))
+    lost = live_workers.held_by_none(running, waiting)
+    if not lost:
         return 0
     count = 0
-    for job_id, state, kind, attempts in candidates:
-        if str(job_id) in view.held:
+    for job_id, state, _kind, attempts in candidates:
+        if str(job_id) not in lost:
             continue
-        if state not in RUNNING_STATES and view.waiting[job_kind(kind).queue]:
-            continue  # its message may be among those waiting
         if attempts >= settings.JOB_MAX_ATTEMPTS:
             job_fail(str(job_id), attempts_exhausted_error())
             continue

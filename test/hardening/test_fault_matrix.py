@@ -238,7 +238,7 @@ def test_a_worker_killed_outright_mid_job_has_its_jobs_run_by_another(
     assert all(job.attempts == 2 for job in jobs)
 
 
-def test_a_message_a_killed_worker_took_but_never_started_is_queued_again(
+def test_a_message_a_killed_worker_took_but_never_started_is_queued_again_once_its_queue_is_empty(
     private_redis, worker_factory, alice, settings
 ):
     # What a worker killed outright leaves of the message it had just taken from the queue:
@@ -246,15 +246,21 @@ def test_a_message_a_killed_worker_took_but_never_started_is_queued_again(
     # until its visibility timeout. Taking it out of the queue here is the same loss.
     settings.JOB_LOST_AFTER_SECONDS = 3
     time.sleep(2)  # a job queued in a Redis broker's first second is queued again for that alone
-    [job_id] = submit_jobs(alice, 1)
-    taken = redis.Redis.from_url(private_redis.url).rpop("interactive")
-    assert taken is not None and job_id.encode() in taken
-    worker_factory("fault-worker-after", extra_env=private_env(private_redis))
-    recovery = sweep_until_final([job_id], timeout=60)
+    first, second = submit_jobs(alice, 2)
+    taken = redis.Redis.from_url(private_redis.url).rpop("interactive")  # the oldest message
+    assert taken is not None and first.encode() in taken
+    time.sleep(settings.JOB_LOST_AFTER_SECONDS + 1)
 
-    [job] = report("message taken by a killed worker", [job_id], recovery)
-    assert job.state == JobState.SUCCESS
-    assert job.attempts == 1
+    # No worker yet, and the second's message waits in the queue: the first's may be there too.
+    assert services.jobs_recover() == 0
+    assert Job.objects.get(id=first).message != services.LOST_RUN_MESSAGE
+
+    worker_factory("fault-worker-after", extra_env=private_env(private_redis))
+    recovery = sweep_until_final([first, second], timeout=60)
+
+    jobs = report("message taken by a killed worker", [first, second], recovery)
+    assert {job.state for job in jobs} == {JobState.SUCCESS}
+    assert all(job.attempts == 1 for job in jobs)
 
 
 def test_redis_restarted_mid_job_loses_no_job(private_stack, alice, table_lock):

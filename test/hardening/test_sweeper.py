@@ -115,31 +115,10 @@ def test_a_quiet_job_that_a_live_worker_runs_is_left_alone(alice, live_db, table
     assert job.attempts == 1
 
 
-@pytest.mark.parametrize(("waiting", "queued_again"), [(0, True), (3, False)])
-def test_a_quiet_waiting_job_no_worker_holds_is_queued_again_only_when_its_queue_is_empty(
-    alice, settings, monkeypatch, waiting, queued_again
-):
-    # With messages waiting in its queue, its own may be one of them.
-    settings.JOB_LOST_AFTER_SECONDS = 5
-    job = stored_job(alice, "search", {"filters": {}})
-    Job.objects.filter(id=job.id).update(updated_at=timezone.now() - timedelta(seconds=6))
-    view = live_workers.BrokerView(held=frozenset(), waiting={"interactive": waiting})
-    monkeypatch.setattr(live_workers, "look", lambda ids, queues: view)
-    sent = []
-    monkeypatch.setattr(services, "job_enqueue", lambda job: sent.append(str(job.id)) or True)
-
-    assert services.jobs_recover() == int(queued_again)
-
-    job.refresh_from_db()
-    assert job.state == JobState.PENDING
-    assert sent == ([str(job.id)] if queued_again else [])
-    assert (job.message == services.LOST_RUN_MESSAGE) is queued_again
-
-
 def test_nothing_is_taken_for_lost_when_the_workers_cannot_be_asked(alice, settings, monkeypatch):
     settings.JOB_LOST_AFTER_SECONDS = 5
     job = _quiet_running_job(alice, 600)
-    monkeypatch.setattr(live_workers, "look", lambda ids, queues: None)  # the broker is down
+    monkeypatch.setattr(live_workers, "held_by_none", lambda running, waiting: None)  # the broker is down
 
     assert services.jobs_recover() == 0
 
@@ -152,7 +131,7 @@ def test_nothing_is_taken_for_lost_right_after_a_broker_restart(alice, settings,
     job = _quiet_running_job(alice, 600)
     asked = []
     monkeypatch.setattr(services, "broker_started_at", lambda: timezone.now() - timedelta(seconds=30))
-    monkeypatch.setattr(live_workers, "look", lambda ids, queues: asked.append(1))
+    monkeypatch.setattr(live_workers, "held_by_none", lambda running, waiting: asked.append(1))
 
     assert services.jobs_recover() == 0
 
