@@ -94,7 +94,8 @@ def result_unavailable(job: Job | JobSnapshot) -> ApplicationError:
     if job.state == JobState.REVOKED:
         return JobRevoked("The job was cancelled.", extra=task)
     return ResultExpired(
-        f"The result expired (results are kept {settings.RESULT_CACHE_TIMEOUT} s); submit the request again.",
+        f"The result expired (results are kept up to {settings.RESULT_CACHE_TIMEOUT} s, less when the "
+        "cache is full); submit the request again.",
         extra=task,
     )
 
