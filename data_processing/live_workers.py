@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 # An inspect is a broadcast that waits its whole timeout for replies. Two seconds leaves a
 # busy worker's main process (which answers while its pool runs jobs) time to reply: one
 # that does not is taken for gone, and its jobs would run twice.
-INSPECT_TIMEOUT_SECONDS = 2.0
+ASK_TIMEOUT_SECONDS = 2.0
 
 
 def held_by_none(running: Collection[str], waiting: Mapping[str, Collection[str]]) -> set[str] | None:
@@ -37,14 +37,14 @@ def held_by_none(running: Collection[str], waiting: Mapping[str, Collection[str]
     try:
         # A connection of its own: a pooled one that a broker restart left stale fails its
         # first use, and this runs at most once a sweep.
-        with app.connection_for_write(connect_timeout=INSPECT_TIMEOUT_SECONDS) as connection:
+        with app.connection_for_write(connect_timeout=ASK_TIMEOUT_SECONDS) as connection:
             ids = {*running}
             for queue, job_ids in waiting.items():
                 if job_ids and not _waiting_in(connection, queue):
                     ids.update(job_ids)
             if not ids:
                 return set()
-            inspect = app.control.inspect(timeout=INSPECT_TIMEOUT_SECONDS, connection=connection)
+            inspect = app.control.inspect(timeout=ASK_TIMEOUT_SECONDS, connection=connection)
             replies = inspect.query_task(*sorted(ids)) or {}
     except Exception as exc:
         logger.warning("Could not ask the workers and the broker what they hold (%s)", type(exc).__name__)

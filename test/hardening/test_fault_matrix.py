@@ -21,14 +21,17 @@ import socket
 import subprocess
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
 from django.conf import settings
+from django.utils import timezone
 from job_helpers import (
     blocked_backend_pids,
     point_celery_at,
+    stored_job,
     terminate_backends,
     wait_for_blocked_worker,
     wait_for_state,
@@ -261,6 +264,19 @@ def test_a_message_a_killed_worker_took_but_never_started_is_queued_again_once_i
     jobs = report("message taken by a killed worker", [first, second], recovery)
     assert {job.state for job in jobs} == {JobState.SUCCESS}
     assert all(job.attempts == 1 for job in jobs)
+
+
+def test_no_job_is_taken_for_lost_within_a_minute_of_a_broker_restart(private_redis, alice, settings):
+    # Workers reconnecting to a broker that just restarted may not hear the question yet. No
+    # worker listens to this new broker at all: had the sweeper asked, the job would be lost.
+    settings.JOB_LOST_AFTER_SECONDS = 60
+    quiet = timezone.now() - timedelta(minutes=10)
+    job = stored_job(alice, "search", {"filters": {}}, state=JobState.STARTED, started_at=quiet, attempts=1)
+    Job.objects.filter(id=job.id).update(updated_at=quiet)
+
+    assert services.jobs_recover() == 0
+
+    assert Job.objects.get(id=job.id).state == JobState.STARTED
 
 
 def test_redis_restarted_mid_job_loses_no_job(private_stack, alice, table_lock):
