@@ -31,7 +31,9 @@ from .registry import JobKindSpec, RunContext, register, selector_runner
 
 def _run_entity_table_export(params: dict[str, Any], context: RunContext) -> Any:
     job_id = context.owning_job_id()
-    result = export_entity_table(job_id=job_id, **params, on_progress=context.on_progress)
+    result = export_entity_table(
+        job_id=job_id, attempt=context.attempt, **params, on_progress=context.on_progress
+    )
     context.keep_file(export_path(job_id).name)
     return result
 

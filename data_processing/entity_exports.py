@@ -18,6 +18,7 @@ from .exports import write_export
 def export_entity_table(
     *,
     job_id: str,
+    attempt: int,
     filters: ContractFilters,
     entity_type: str,
     ordering: str,
@@ -26,6 +27,7 @@ def export_entity_table(
     """Write job ``job_id``'s entity-table CSV; returns what the client reads."""
     return write_export(
         job_id=job_id,
+        attempt=attempt,
         name=f"{entity_type}-table",
         lines=entity_export_lines(filters=filters, entity_type=entity_type, ordering=ordering),
         total=entity_export_count(filters=filters, entity_type=entity_type),

@@ -3,6 +3,12 @@
 Rows come in batches (from the columnar snapshot, or a server-side cursor) and go straight
 to a temporary file, renamed into place only when complete, so a download never sees half a
 file. The file is named after its job; the job services record it on the job row.
+
+Each attempt at a job writes a temporary file of its own. Two runs of one job can overlap:
+a worker the sweeper took for lost may only have been slow, and a message the broker
+redelivers may reach a second worker while the first still runs. Sharing one temporary file,
+the second run would truncate the first's mid-write and the file renamed into place would
+mix the two; apart, each renames a whole file, and the last rename wins.
 """
 
 from __future__ import annotations
@@ -39,28 +45,41 @@ def export_path(job_id: str) -> Path:
     return export_directory() / f"{job_id}.csv"
 
 
+def partial_path(job_id: str, attempt: int) -> Path:
+    """Where attempt ``attempt`` at job ``job_id`` writes before its file is complete."""
+    return export_directory() / f"{job_id}.{attempt}.part"
+
+
 def export_contracts(
-    *, job_id: str, filters: ContractFilters, on_progress: Callable[[int, int, str], None]
+    *,
+    job_id: str,
+    attempt: int,
+    filters: ContractFilters,
+    on_progress: Callable[[int, int, str], None],
 ) -> dict[str, Any]:
     """Write the CSV of job ``job_id`` to ``export_path(job_id)``; returns what the client reads."""
     header = [header for _, header in EXPORT_COLUMNS]
     total = matching_count(filters=filters)
     lines = csv_lines(itertools.chain([header], contract_export_rows(filters=filters)))
-    return write_export(job_id=job_id, name="contracts", lines=lines, total=total, on_progress=on_progress)
+    return write_export(
+        job_id=job_id, attempt=attempt, name="contracts", lines=lines, total=total, on_progress=on_progress
+    )
 
 
 def write_export(
     *,
     job_id: str,
+    attempt: int,
     name: str,
     lines: Iterable[str],
     total: int,
     on_progress: Callable[[int, int, str], None],
 ) -> dict[str, Any]:
-    """Write ``lines`` (a header, then ``total`` rows) to ``export_path(job_id)`` through a
-    temporary file renamed into place when complete; returns what the client reads."""
+    """Write ``lines`` (a header, then ``total`` rows) to ``export_path(job_id)`` through
+    attempt ``attempt``'s temporary file, renamed into place when complete; returns what the
+    client reads."""
     path = export_path(job_id)
-    partial = path.with_suffix(".part")
+    partial = partial_path(job_id, attempt)
     written = -1  # the header is not a row
     try:
         with partial.open("w", newline="", encoding="utf-8") as handle:
@@ -69,6 +88,7 @@ def write_export(
                 written += 1
                 if written and written % ROWS_PER_PROGRESS_STEP == 0:
                     on_progress(written, total, f"Wrote {written:,} of {total:,} rows.")
+            size = handle.tell()
         os.replace(partial, path)
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -85,7 +105,8 @@ def write_export(
             close()
     return {
         "row_count": max(written, 0),
-        "file_size": path.stat().st_size,
+        # This attempt's own file: another attempt's may have replaced it since.
+        "file_size": size,
         "filename": f"philgeps-{name}-{timezone.localdate():%Y%m%d}-{str(job_id)[:8]}.csv",
         "download_url": reverse("job-download", args=[job_id]),
     }

@@ -29,7 +29,9 @@ def _run_search(params: dict[str, Any], context: RunContext) -> Any:
 
 def _run_export(params: dict[str, Any], context: RunContext) -> Any:
     job_id = context.owning_job_id()
-    result = export_contracts(job_id=job_id, filters=params["filters"], on_progress=context.on_progress)
+    result = export_contracts(
+        job_id=job_id, attempt=context.attempt, filters=params["filters"], on_progress=context.on_progress
+    )
     context.keep_file(export_path(job_id).name)
     return result
 

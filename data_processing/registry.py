@@ -34,10 +34,13 @@ class RunContext:
     ``job_id`` is None when beat warms the cache (no job exists); a runner that needs one
     (it writes a file named after the job) is not warmed. A runner that leaves a file
     behind says so with :meth:`keep_file`; the services record it on the job row.
+    ``attempt`` tells this run from another of the same job (the job's attempts counted
+    by its claim), so that two runs never write the same temporary file.
     """
 
     job_id: str | None
     on_progress: ProgressCallback
+    attempt: int = 0
     result_file: str = ""
 
     def keep_file(self, name: str) -> None:

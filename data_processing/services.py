@@ -274,7 +274,7 @@ def job_run(job_id: str, *, redelivered: bool = False) -> None:
     if job is None:
         return
     spec = job_kind(job.kind)
-    context = RunContext(job_id=str(job.id), on_progress=ProgressReporter(job))
+    context = RunContext(job_id=str(job.id), on_progress=ProgressReporter(job), attempt=job.attempts)
     message = "Complete."
     answer_json = None
     if not result_cache.result_exists(job.cache_key):

@@ -20,7 +20,7 @@ from job_helpers import (
 from config.celery_app import app as celery_app
 from data_processing import services
 from data_processing.apis import JobSubmitThrottle
-from data_processing.exports import export_path
+from data_processing.exports import export_path, partial_path
 from data_processing.models import Job, JobState
 from data_processing.tasks import run_job_task
 
@@ -90,7 +90,7 @@ def test_a_job_whose_stored_parameters_are_invalid_fails_at_once_without_retryin
 @pytest.mark.usefixtures("celery_worker_process")
 def test_an_export_that_meets_a_full_disk_fails_at_once_saying_so(alice, sample_contracts):
     job = stored_job(alice, "export", {"filters": {}})
-    partial = export_path(str(job.id)).with_suffix(".part")
+    partial = partial_path(str(job.id), 1)  # its first attempt's
     partial.parent.mkdir(parents=True, exist_ok=True)
     partial.symlink_to("/dev/full")  # every write: ENOSPC, as on a full disk
     try:

@@ -67,7 +67,7 @@ def test_an_export_stopped_midway_lets_go_of_its_snapshot_at_once(generated, set
         raise JobCancelled("stopped")
 
     with pytest.raises(JobCancelled):
-        export_contracts(job_id="stopped", filters=ContractFilters(), on_progress=cancelled)
+        export_contracts(job_id="stopped", attempt=1, filters=ContractFilters(), on_progress=cancelled)
 
     assert list(serving.open_snapshots().values()) == [0]
 
