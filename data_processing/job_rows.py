@@ -268,6 +268,7 @@ def transition(
     max_attempts: int | None = None,
     progress_below: int | None = None,
     updated_before: datetime | None = None,
+    attempt: int | None = None,
 ) -> Job | None:
     """A worker's step (claim, progress, success, failure, retry): UPDATE one job that is in
     one of ``states`` and return its new row, or None when it is not (someone else moved it
@@ -277,7 +278,8 @@ def transition(
     ``quiet_before``; ``max_attempts`` bounds the attempts so far and ``count_attempt`` adds one.
     For a progress write: ``progress_below`` keeps progress from going back.
     ``updated_before`` takes the job only if nothing touched it since (the sweeper's guard
-    against a claim that landed after it looked).
+    against a claim that landed after it looked). ``attempt`` takes it only while that
+    attempt is its latest (a run failing for itself, never for a newer attempt).
 
     The commit does not wait for the WAL flush, which was half of a small job's time. A
     database crash can lose the last such write; the job then reads as one step earlier,
@@ -305,6 +307,9 @@ def transition(
     if updated_before is not None:
         where += f" AND {_column('updated_at')} < %s"
         params.append(_prep("updated_at", updated_before))
+    if attempt is not None:
+        where += f" AND {_column('attempts')} = %s"
+        params.append(attempt)
     sql = f"UPDATE {_q(_TABLE)} SET {', '.join(assignments)} WHERE {where} RETURNING {_all_columns()}"
     return _one(sql, params, skip_flush=_one_query_string_one_transaction())
 

@@ -271,8 +271,13 @@ def attempts_exhausted_error() -> str:
 def job_run(job_id: str, *, redelivered: bool = False) -> None:
     """Run a job end to end: claim, compute (unless another job already cached the answer), store."""
     job = job_claim(job_id, redelivered=redelivered)
-    if job is None:
-        return
+    if job is not None:
+        job_execute(job)
+
+
+def job_execute(job: Job) -> None:
+    """Compute a job this worker has claimed (unless another job already cached the
+    answer), and store its answer."""
     spec = job_kind(job.kind)
     context = RunContext(job_id=str(job.id), on_progress=ProgressReporter(job), attempt=job.attempts)
     message = "Complete."
@@ -323,8 +328,12 @@ def job_succeed(
         Job.objects.filter(id=job.id).update(result_file=result_file)
 
 
-def job_fail(job_id: str, error: str) -> None:
-    """Mark a job failed with a message fit for the client (no internals, no secrets)."""
+def job_fail(job_id: str, error: str, *, attempt: int | None = None) -> None:
+    """Mark a job failed with a message fit for the client (no internals, no secrets).
+
+    A run failing gives its ``attempt``: once the sweeper has taken its worker for lost (a
+    worker stalled, say, then let go on), a newer attempt runs the job, and the older one's
+    failure (its time limit, run out while it stood still) is not the job's."""
     now = timezone.now()
     changes = {
         "state": JobState.FAILURE,
@@ -333,19 +342,20 @@ def job_fail(job_id: str, error: str) -> None:
         "completed_at": now,
         "updated_at": now,
     }
-    job = job_rows.transition(job_id, states=ACTIVE_STATES, changes=changes)
+    job = job_rows.transition(job_id, states=ACTIVE_STATES, changes=changes, attempt=attempt)
     if job is not None:
         metrics.job_finished(job)
         events.announce_job(job)
 
 
-def job_mark_retry(job_id: str, reason: str) -> None:
+def job_mark_retry(job_id: str, reason: str, *, attempt: int | None = None) -> None:
+    """Mark a running job as retrying; ``attempt`` as for :func:`job_fail`."""
     changes = {
         "state": JobState.RETRY,
         "message": f"Retrying after a transient error: {reason}.",
         "updated_at": timezone.now(),
     }
-    job = job_rows.transition(job_id, states=RUNNING_STATES, changes=changes)
+    job = job_rows.transition(job_id, states=RUNNING_STATES, changes=changes, attempt=attempt)
     if job is not None:
         events.announce_job(job)
 

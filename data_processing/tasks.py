@@ -49,29 +49,36 @@ class JobTask(Task):
 
     def run_job(self, job_id: str) -> None:
         redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+        # This run's attempt once claimed: its failure or retry then applies only while no
+        # newer attempt has taken the job (services.job_fail says when one does).
+        attempt: int | None = None
         try:
             _limit_statements_to(self.soft_time_limit_seconds)
-            services.job_run(job_id, redelivered=redelivered)
+            job = services.job_claim(job_id, redelivered=redelivered)
+            if job is None:
+                return
+            attempt = job.attempts
+            services.job_execute(job)
         except JobCancelled:
             logger.info("Job %s was cancelled while running", job_id)
         except JobCannotFinish as exc:
             logger.error("Job %s cannot finish: %s (%s)", job_id, exc, exc.__cause__ or "no cause")
-            services.job_fail(job_id, str(exc))
+            services.job_fail(job_id, str(exc), attempt=attempt)
         except ValidationError as exc:
             # A stored request that no longer validates (written by an older release, say):
             # retrying cannot help.
             problems = "; ".join(
                 f"{field}: {' '.join(msgs)}" for field, msgs in flatten_errors(exc.detail).items()
             )
-            services.job_fail(job_id, f"The job's parameters are invalid: {problems}")
+            services.job_fail(job_id, f"The job's parameters are invalid: {problems}", attempt=attempt)
         except SoftTimeLimitExceeded:
-            self._fail_over_time(job_id)
+            self._fail_over_time(job_id, attempt)
             raise
         except TRANSIENT_ERRORS as exc:
             if is_statement_timeout(exc):
                 # The job's statements may run as long as the job (its soft time limit): one
                 # that ran that long is the job over its limit, not a connection lost.
-                self._fail_over_time(job_id)
+                self._fail_over_time(job_id, attempt)
                 raise
             reason = (
                 "database connection lost"
@@ -81,16 +88,18 @@ class JobTask(Task):
             if self.request.retries < self.max_retries:
                 logger.warning("Job %s: %s; retrying", job_id, reason)
                 _reset_db_connections()
-                services.job_mark_retry(job_id, reason)
+                services.job_mark_retry(job_id, reason, attempt=attempt)
                 raise self.retry(exc=exc, countdown=self.backoff_seconds()) from exc
             _recover_db_connections()
-            services.job_fail(job_id, f"The job failed after {self.max_retries} retries: {reason}.")
+            services.job_fail(
+                job_id, f"The job failed after {self.max_retries} retries: {reason}.", attempt=attempt
+            )
             raise
         except Exception as exc:
             _recover_db_connections()
             if _raised_during(exc, SoftTimeLimitExceeded):
                 # The signal landed in a clean-up (a rollback, say), which then failed in turn.
-                self._fail_over_time(job_id)
+                self._fail_over_time(job_id, attempt)
                 raise
             if job_revoked(job_id):
                 # A cancel stops a running query by signal (DuckDB then raises "Query
@@ -98,10 +107,10 @@ class JobTask(Task):
                 logger.info("Job %s was cancelled while running (%s)", job_id, type(exc).__name__)
                 return
             logger.exception("Job %s failed", job_id)
-            services.job_fail(job_id, "The job failed because of an internal error.")
+            services.job_fail(job_id, "The job failed because of an internal error.", attempt=attempt)
             raise
 
-    def _fail_over_time(self, job_id: str) -> None:
+    def _fail_over_time(self, job_id: str, attempt: int | None) -> None:
         message = (
             f"The job ran longer than its time limit of {self.soft_time_limit_seconds} s and was stopped."
         )
@@ -109,7 +118,7 @@ class JobTask(Task):
             # The signal lands mid-query: that connection is still busy, so start afresh.
             _reset_db_connections()
             try:
-                services.job_fail(job_id, message)
+                services.job_fail(job_id, message, attempt=attempt)
                 return
             except SoftTimeLimitExceeded:
                 # After a statement timeout (the same limit) the soft limit's signal can still

@@ -2,9 +2,10 @@
 
 A cancel stops a running query by signal (revoke's SIGTERM), and the query then raises
 whatever its engine raises for an interrupt (DuckDB: ``RuntimeError('Query interrupted')``).
-These drive the task's own handler in-process with a stand-in for the job's run, which is
-the only way to have an arbitrary exception arrive at a chosen moment; the cancel itself is
-tested end to end in test_job_faults.py.
+These drive the task's own handler in-process: the task claims a queued job for real, and a
+stand-in for the job's run (what comes after the claim) raises, which is the only way to
+have an arbitrary exception arrive at a chosen moment; the cancel itself is tested end to
+end in test_job_faults.py.
 """
 
 from __future__ import annotations
@@ -30,25 +31,25 @@ def _no_statement_timeout(monkeypatch):
     monkeypatch.setattr(tasks, "_limit_statements_to", lambda seconds: None)
 
 
-def started_job(owner) -> Job:
+def queued_job(owner) -> Job:
     return Job.objects.create(
         owner=owner,
         kind="search",
         params={"filters": {}},
         cache_key=f"search:{uuid.uuid4().hex}",
-        state=JobState.STARTED,
+        state=JobState.PENDING,
     )
 
 
 @pytest.mark.django_db
 def test_a_query_interrupted_by_a_cancel_ends_the_task_quietly(alice, monkeypatch, caplog):
-    job = started_job(alice)
+    job = queued_job(alice)
 
-    def cancelled_mid_query(job_id: str, **_: object) -> None:
-        Job.objects.filter(id=job_id).update(state=JobState.REVOKED, message="Cancelled.")
+    def cancelled_mid_query(claimed: Job) -> None:
+        Job.objects.filter(id=claimed.id).update(state=JobState.REVOKED, message="Cancelled.")
         raise RuntimeError("Query interrupted")
 
-    monkeypatch.setattr(services, "job_run", cancelled_mid_query)
+    monkeypatch.setattr(services, "job_execute", cancelled_mid_query)
     with caplog.at_level(logging.INFO, logger="data_processing.tasks"):
         run_job_task(str(job.id))
 
@@ -60,12 +61,12 @@ def test_a_query_interrupted_by_a_cancel_ends_the_task_quietly(alice, monkeypatc
 
 @pytest.mark.django_db
 def test_the_same_exception_without_a_cancel_fails_the_job(alice, monkeypatch, caplog):
-    job = started_job(alice)
+    job = queued_job(alice)
 
-    def broken(job_id: str, **_: object) -> None:
+    def broken(claimed: Job) -> None:
         raise RuntimeError("Query interrupted")
 
-    monkeypatch.setattr(services, "job_run", broken)
+    monkeypatch.setattr(services, "job_execute", broken)
     with caplog.at_level(logging.INFO, logger="data_processing.tasks"), pytest.raises(RuntimeError):
         run_job_task(str(job.id))
 
@@ -78,16 +79,16 @@ def test_the_same_exception_without_a_cancel_fails_the_job(alice, monkeypatch, c
 def test_a_time_limit_that_lands_in_a_rollback_fails_the_job_for_its_time_limit(alice, monkeypatch):
     """After a statement timeout the soft limit's signal can land in the rollback, which then
     fails in turn: that error reaches the task, the signal only as its context."""
-    job = started_job(alice)
+    job = queued_job(alice)
 
-    def cut_short(job_id: str, **_: object) -> None:
+    def cut_short(claimed: Job) -> None:
         try:
             raise SoftTimeLimitExceeded()
         except SoftTimeLimitExceeded:
             # Raised while handling it, as the atomic block's exit does: the signal is its context.
             raise ProgrammingError("can't change autocommit now: transaction status INERROR")  # noqa: B904
 
-    monkeypatch.setattr(services, "job_run", cut_short)
+    monkeypatch.setattr(services, "job_execute", cut_short)
     with pytest.raises(ProgrammingError):
         run_job_task(str(job.id))
 
@@ -100,18 +101,59 @@ def test_a_time_limit_that_lands_in_a_rollback_fails_the_job_for_its_time_limit(
 def test_a_statement_timeout_fails_the_job_for_its_time_limit_without_a_retry(alice, monkeypatch):
     """A job's statements may run as long as the job: one stopped by that timeout is the job
     over its limit, not a lost connection worth retrying."""
-    job = started_job(alice)
+    job = queued_job(alice)
 
-    def timed_out(job_id: str, **_: object) -> None:
+    def timed_out(claimed: Job) -> None:
         try:
             raise psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
         except psycopg.errors.QueryCanceled as exc:
             raise OperationalError(str(exc)) from exc
 
-    monkeypatch.setattr(services, "job_run", timed_out)
+    monkeypatch.setattr(services, "job_execute", timed_out)
     with pytest.raises(OperationalError):
         run_job_task(str(job.id))
 
     job.refresh_from_db()
-    assert (job.state, job.attempts) == (JobState.FAILURE, 0)
+    assert (job.state, job.attempts) == (JobState.FAILURE, 1)  # not retried
     assert "ran longer than its time limit" in job.error
+
+
+@pytest.mark.django_db
+def test_an_attempt_a_newer_one_replaced_does_not_fail_the_job_for_it(alice, monkeypatch):
+    """A worker stalled mid-job is taken for lost and its job runs again elsewhere; let go
+    on, the stalled attempt fails (its time limit ran out while it stood still). The job is
+    the newer attempt's to finish."""
+    job = queued_job(alice)
+
+    def replaced_then_failing(claimed: Job) -> None:
+        # The sweeper queues the job again, and another worker claims it: attempt 2.
+        Job.objects.filter(id=claimed.id).update(state=JobState.RETRY)
+        assert services.job_claim(str(claimed.id)).attempts == 2
+        raise RuntimeError("the stalled attempt's own failure")
+
+    monkeypatch.setattr(services, "job_execute", replaced_then_failing)
+    with pytest.raises(RuntimeError):
+        run_job_task(str(job.id))
+
+    job.refresh_from_db()
+    assert (job.state, job.attempts, job.error) == (JobState.STARTED, 2, "")
+
+
+@pytest.mark.django_db
+def test_a_transient_fault_of_a_replaced_attempt_does_not_mark_the_newer_one_retrying(alice, monkeypatch):
+    job = queued_job(alice)
+
+    def replaced_then_disconnected(claimed: Job) -> None:
+        Job.objects.filter(id=claimed.id).update(state=JobState.RETRY)
+        services.job_claim(str(claimed.id))
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "job_execute", replaced_then_disconnected)
+    monkeypatch.setattr(
+        tasks, "_reset_db_connections", lambda: None
+    )  # the test's transaction holds its connection
+    with pytest.raises(OperationalError):  # called directly, Celery's retry raises the fault itself
+        run_job_task(str(job.id))
+
+    job.refresh_from_db()
+    assert (job.state, job.attempts) == (JobState.STARTED, 2)
