@@ -114,7 +114,7 @@ def test_a_statement_timeout_fails_the_job_for_its_time_limit_without_a_retry(al
         run_job_task(str(job.id))
 
     job.refresh_from_db()
-    assert (job.state, job.attempts) == (JobState.FAILURE, 1)  # not retried
+    assert (job.state, job.attempts) == (JobState.FAILURE, 1)  # its one claim; failed, not RETRY
     assert "ran longer than its time limit" in job.error
 
 
