@@ -88,7 +88,8 @@ def write_export(
                 written += 1
                 if written and written % ROWS_PER_PROGRESS_STEP == 0:
                     on_progress(written, total, f"Wrote {written:,} of {total:,} rows.")
-            size = handle.tell()
+        # This attempt's own file, measured before the rename: another attempt's may replace it.
+        size = partial.stat().st_size
         os.replace(partial, path)
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -105,7 +106,6 @@ def write_export(
             close()
     return {
         "row_count": max(written, 0),
-        # This attempt's own file: another attempt's may have replaced it since.
         "file_size": size,
         "filename": f"philgeps-{name}-{timezone.localdate():%Y%m%d}-{str(job_id)[:8]}.csv",
         "download_url": reverse("job-download", args=[job_id]),
