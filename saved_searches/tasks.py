@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     max_retries=2,
+    # A firing whose worker dies mid-run goes back to the queue rather than being lost: the
+    # run is one transaction, so the dead attempt left nothing behind to run twice.
+    acks_late=True,
+    reject_on_worker_lost=True,
 )
 def run_saved_search_task(saved_search_id: int, trigger: str = "schedule") -> int | None:
     """Run one saved search; returns the run's id (None when the search was deleted)."""
@@ -40,7 +44,15 @@ def run_saved_search_task(saved_search_id: int, trigger: str = "schedule") -> in
     return run.id if run else None
 
 
-@shared_task(name="saved_searches.queue_after_import", ignore_result=True)
+@shared_task(
+    name="saved_searches.queue_after_import",
+    ignore_result=True,
+    # Queued again if its worker dies mid-way, so the searches not yet queued are not lost.
+    # Those queued before the death are then queued twice; the second run of each finds
+    # nothing new since the first and only records that.
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
 def queue_after_import_task() -> int:
     """Fan out the after-import runs from a worker, not from the importing process."""
     return services.saved_searches_queue_after_import()

@@ -3,13 +3,17 @@ each run an ordinary job, with exactly the new contracts and a websocket event f
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
+import signal
 import time
 
+import psycopg
 import pytest
 from django_celery_beat.models import PeriodicTask
-from job_helpers import stored_job, wait_for_state, wait_until
+from job_helpers import dsn, stored_job, wait_for_blocked_worker, wait_for_state, wait_until
 from websockets.sync.client import connect
 
 from contracts.importing.loader import contracts_import
@@ -17,7 +21,7 @@ from contracts.models import Contract
 from data_processing.models import JobState
 from saved_searches import services
 from saved_searches.models import RunTrigger, SavedSearchRun
-from saved_searches.tasks import run_saved_search_task
+from saved_searches.tasks import queue_after_import_task, run_saved_search_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("celery_worker_process")]
 
@@ -177,3 +181,64 @@ def test_the_searches_of_a_deactivated_user_no_longer_run(alice, live_db):
     assert services.saved_search_run(saved_search_id=saved.id, trigger=RunTrigger.SCHEDULE) is None
     assert services.saved_searches_after_import() == []
     assert not SavedSearchRun.objects.exists()
+
+
+@contextlib.contextmanager
+def locked(table: str):
+    """Hold a table exclusively, so a task that reads it waits until the block ends."""
+    with psycopg.connect(dsn()) as conn:
+        conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        yield
+        conn.rollback()
+
+
+def kill_pool_processes(worker) -> None:
+    """SIGKILL the worker's pool processes and wait until they are gone (it starts others)."""
+    killed = set(worker.children())
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not killed & set(worker.children()), what="the pool processes to go")
+
+
+def test_a_firing_whose_worker_process_is_killed_mid_run_runs_again(
+    alice, cebu_contracts, celery_worker_process
+):
+    saved = services.saved_search_create(owner=alice, name="Cebu roads", kind="search", request=CEBU_ROADS)
+
+    with locked("contracts_contract"):
+        run_saved_search_task.delay(saved.id, trigger=RunTrigger.SCHEDULE)
+        wait_for_blocked_worker()  # the run counts the matching contracts inside its transaction
+        kill_pool_processes(celery_worker_process)
+
+    # The killed run's message was not acknowledged, so it comes back; its transaction died
+    # with its connection, so it left no half-recorded run.
+    run = wait_until(
+        lambda: SavedSearchRun.objects.filter(saved_search=saved).first(), timeout=30, what="the run"
+    )
+    assert (run.trigger, run.matched_count) == (RunTrigger.SCHEDULE, 1)
+    assert SavedSearchRun.objects.filter(saved_search=saved).count() == 1
+    wait_for_state(str(run.job_id), JobState.SUCCESS)
+
+
+def test_after_import_runs_are_queued_even_when_the_worker_queueing_them_is_killed(
+    alice, bob, cebu_contracts, celery_worker_process
+):
+    searches = [
+        services.saved_search_create(
+            owner=owner, name="Cebu roads", kind="search", request=CEBU_ROADS, run_after_import=True
+        )
+        for owner in (alice, bob)
+    ]
+
+    with locked("saved_searches_savedsearch"):
+        queue_after_import_task.delay()
+        wait_for_blocked_worker()  # choosing the searches to run reads the table held
+        kill_pool_processes(celery_worker_process)
+
+    for saved in searches:
+        run = wait_until(
+            lambda saved=saved: SavedSearchRun.objects.filter(saved_search=saved).first(),
+            timeout=30,
+            what="the after-import run",
+        )
+        assert (run.trigger, run.matched_count) == (RunTrigger.IMPORT, 1)
