@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
+from dataclasses import dataclass
 from itertools import chain, zip_longest
 from typing import Any
 
@@ -189,16 +190,46 @@ def saved_searches_after_import() -> list[int]:
     return [search_id for search_id in chain.from_iterable(turns) if search_id is not None]
 
 
-def saved_searches_queue_after_import() -> int:
-    """Queue the after-import runs spread out in time (one every SPACING seconds, jittered)."""
-    from .tasks import run_saved_search_task
+# How far ahead the fan-out queues runs. A message waiting out its countdown sits in a worker
+# unacknowledged, and the Redis broker hands out again any message unacknowledged for its
+# visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS; 20 minutes by default), so a run
+# queued hours ahead, behind hundreds of others, would run again and again. The fan-out
+# queues the runs due within this window and then itself, with the rest, for when the
+# window ends.
+FAN_OUT_WINDOW_SECONDS = 60.0
 
-    spacing = settings.SAVED_SEARCH_IMPORT_SPACING_SECONDS
-    queued = 0
-    for position, search_id in enumerate(saved_searches_after_import()):
-        countdown = position * spacing + random.uniform(0, spacing)
+
+def saved_searches_queue_after_import(
+    search_ids: list[int] | None = None, *, window: float = FAN_OUT_WINDOW_SECONDS
+) -> int:
+    """Queue the after-import runs due within one window and, behind them, this fan-out
+    again with the rest; returns how many runs this call queued. ``search_ids`` is an earlier
+    window's rest (None: choose the searches now)."""
+    from .tasks import queue_after_import_task, run_saved_search_task
+
+    if search_ids is None:
+        search_ids = saved_searches_after_import()
+    plan = fan_out_plan(search_ids, spacing=settings.SAVED_SEARCH_IMPORT_SPACING_SECONDS, window=window)
+    for search_id, countdown in plan.runs:
         run_saved_search_task.apply_async(
             args=[search_id], kwargs={"trigger": RunTrigger.IMPORT}, countdown=countdown
         )
-        queued += 1
-    return queued
+    if plan.rest:
+        queue_after_import_task.apply_async(args=[plan.rest], countdown=plan.rest_after)
+    return len(plan.runs)
+
+
+@dataclass(frozen=True)
+class FanOutPlan:
+    runs: list[tuple[int, float]]  # (saved search id, countdown in seconds)
+    rest: list[int]
+    rest_after: float  # seconds until the rest's window begins
+
+
+def fan_out_plan(search_ids: list[int], *, spacing: float, window: float) -> FanOutPlan:
+    """One run every ``spacing`` seconds (jittered within its slot), as many as fit in
+    ``window``; at least one, so a window shorter than the spacing still moves on."""
+    per_window = max(1, int(window // spacing)) if spacing > 0 else len(search_ids)
+    now = search_ids[:per_window]
+    runs = [(search_id, (slot + random.random()) * spacing) for slot, search_id in enumerate(now)]
+    return FanOutPlan(runs=runs, rest=search_ids[per_window:], rest_after=len(now) * spacing)

@@ -48,11 +48,12 @@ def run_saved_search_task(saved_search_id: int, trigger: str = "schedule") -> in
     name="saved_searches.queue_after_import",
     ignore_result=True,
     # Queued again if its worker dies mid-way, so the searches not yet queued are not lost.
-    # Those queued before the death are then queued twice; the second run of each finds
-    # nothing new since the first and only records that.
+    # Those of its window queued before the death are then queued twice; the second run of
+    # each finds nothing new since the first and only records that.
     acks_late=True,
     reject_on_worker_lost=True,
 )
-def queue_after_import_task() -> int:
-    """Fan out the after-import runs from a worker, not from the importing process."""
-    return services.saved_searches_queue_after_import()
+def queue_after_import_task(search_ids: list[int] | None = None) -> int:
+    """Fan out the after-import runs from a worker, not from the importing process; given
+    ``search_ids``, queue the next window of an earlier fan-out's list."""
+    return services.saved_searches_queue_after_import(search_ids)

@@ -242,3 +242,28 @@ def test_after_import_runs_are_queued_even_when_the_worker_queueing_them_is_kill
             what="the after-import run",
         )
         assert (run.trigger, run.matched_count) == (RunTrigger.IMPORT, 1)
+
+
+def test_an_after_import_fan_out_goes_on_window_by_window_and_runs_each_search_once(
+    alice, bob, cebu_contracts
+):
+    """The fan-out queues one window's runs, then itself for the rest (in the worker)."""
+    searches = [
+        services.saved_search_create(
+            owner=owner, name=f"Cebu roads {i}", kind="search", request=CEBU_ROADS, run_after_import=True
+        )
+        for owner in (alice, bob)
+        for i in range(3)
+    ]
+
+    # Two runs fit in a window of 0.5 s at the tests' spacing of 0.2 s.
+    assert services.saved_searches_queue_after_import(window=0.5) == 2
+
+    runs = wait_until(
+        lambda: len(found := list(SavedSearchRun.objects.filter(trigger=RunTrigger.IMPORT))) == 6 and found,
+        timeout=30,
+        what="a run of every search",
+    )
+    assert sorted(run.saved_search_id for run in runs) == sorted(saved.id for saved in searches)
+    time.sleep(1)  # nothing queued twice turns up late
+    assert SavedSearchRun.objects.count() == 6
