@@ -228,7 +228,9 @@ class FanOutPlan:
 
 def fan_out_plan(search_ids: list[int], *, spacing: float, window: float) -> FanOutPlan:
     """One run every ``spacing`` seconds (jittered within its slot), as many as fit in
-    ``window``; at least one, so a window shorter than the spacing still moves on."""
+    ``window``; at least one, so a window shorter than the spacing still moves on. No
+    spacing (or a negative one) queues every run at once."""
+    spacing = max(spacing, 0.0)
     per_window = max(1, int(window // spacing)) if spacing > 0 else len(search_ids)
     now = search_ids[:per_window]
     runs = [(search_id, (slot + random.random()) * spacing) for slot, search_id in enumerate(now)]

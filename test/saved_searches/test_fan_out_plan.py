@@ -46,8 +46,9 @@ def test_a_window_shorter_than_the_spacing_still_queues_one_run():
     assert plan.rest_after == 90.0
 
 
-def test_no_spacing_queues_every_run_at_once():
-    plan = fan_out_plan(list(range(500)), spacing=0.0, window=60.0)
+@pytest.mark.parametrize("spacing", [0.0, -2.0])
+def test_no_spacing_queues_every_run_at_once(spacing):
+    plan = fan_out_plan(list(range(500)), spacing=spacing, window=60.0)
 
     assert [countdown for _, countdown in plan.runs] == [0.0] * 500
     assert plan.rest == []
