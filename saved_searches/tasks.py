@@ -48,8 +48,9 @@ def run_saved_search_task(saved_search_id: int, trigger: str = "schedule") -> in
     name="saved_searches.queue_after_import",
     ignore_result=True,
     # Queued again if its worker dies mid-way, so the searches not yet queued are not lost.
-    # Those of its window queued before the death are then queued twice; the second run of
-    # each finds nothing new since the first and only records that.
+    # What it queued before the death (at most one window's runs, and the continuation if
+    # the death came after it) is then queued twice; a search queued twice runs twice, and
+    # the second run finds nothing new since the first and only records that.
     acks_late=True,
     reject_on_worker_lost=True,
 )
