@@ -211,7 +211,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
-# Late acknowledgement is set on the job task itself (data_processing.tasks.JobTask).
+# Late acknowledgement is set on the tasks a lost message would lose work for: the job task
+# (data_processing.tasks.JobTask) and the saved-search runs and fan-out (saved_searches.tasks).
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Task events feed Flower, and nothing else reads them: the job row and the metrics say
 # what a job did. The web process's "task-sent" event is off by default: it is a second
