@@ -87,10 +87,20 @@ class SavedSearchRun(models.Model):
     # Against the previous run; None on a first run.
     count_change = models.BigIntegerField(null=True, blank=True)
     total_change = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
+    # The broker message that fired this run (its Celery task id; empty for a run started
+    # outside a worker). A message delivered again is the same firing and records no second run.
+    firing = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["saved_search", "-id"], name="saved_search_run_latest")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["saved_search", "firing"],
+                condition=~models.Q(firing=""),
+                name="saved_search_run_firing_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"run {self.id} of saved search {self.saved_search_id} ({self.new_count} new)"

@@ -17,7 +17,7 @@ def queue_runs_after_import(sender: Any, version: int, **kwargs: Any) -> None:
     if not SavedSearch.objects.filter(run_after_import=True).exists():
         return  # no message to the broker for nothing (a fresh `make run` has no broker yet)
     try:
-        queue_after_import_task.delay()
+        queue_after_import_task.delay(version=version)
     except Exception as exc:
         # The data is imported either way; the searches still run at their own schedules.
         logger.warning(

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import F, Max
 
 from contracts.filters import ContractFilters
+from contracts.models import DatasetVersion
 from contracts.selectors.totals import matching_totals
 from data_processing import events, metrics
 from data_processing.job_rows import lock_owner
@@ -116,13 +117,23 @@ def _schedule_normalised(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def saved_search_run(*, saved_search_id: int, trigger: str) -> SavedSearchRun | None:
+def saved_search_run(*, saved_search_id: int, trigger: str, firing: str = "") -> SavedSearchRun | None:
     """Run a saved search: submit its job and record what changed; None if it was deleted or
-    its owner deactivated (an account that cannot log in spends no worker's time)."""
+    its owner deactivated (an account that cannot log in spends no worker's time).
+
+    ``firing`` names the broker message that asked for the run: a broker may deliver a
+    message again (after a lost acknowledgement, say), and a firing already recorded
+    returns its run instead of running twice.
+    """
     with transaction.atomic():
         saved_search = _locked_row(saved_search_id)
         if saved_search is None or not saved_search.owner.is_active:
             return None
+        # Under the row lock: a second delivery running at the same time waits for the first
+        # to commit, then finds its run here.
+        if firing and (recorded := saved_search.runs.filter(firing=firing).first()):
+            logger.info("Saved search %s: firing %s already ran", saved_search_id, firing)
+            return recorded
         params = job_kind(saved_search.kind).parse(saved_search.request)
         previous = saved_search.runs.order_by("-id").first()
         changes = run_changes(filters=params["filters"], previous=previous)
@@ -130,7 +141,7 @@ def saved_search_run(*, saved_search_id: int, trigger: str) -> SavedSearchRun | 
             owner=saved_search.owner, kind=saved_search.kind, payload=saved_search.request
         )
         run = SavedSearchRun.objects.create(
-            saved_search=saved_search, job=submission.job, trigger=trigger, **changes
+            saved_search=saved_search, job=submission.job, trigger=trigger, firing=firing, **changes
         )
         _runs_prune(saved_search)
     metrics.SAVED_SEARCH_RUNS.labels(trigger).inc()
@@ -200,23 +211,41 @@ FAN_OUT_WINDOW_SECONDS = 60.0
 
 
 def saved_searches_queue_after_import(
-    search_ids: list[int] | None = None, *, window: float = FAN_OUT_WINDOW_SECONDS
+    search_ids: list[int] | None = None,
+    *,
+    version: int | None = None,
+    window: float = FAN_OUT_WINDOW_SECONDS,
 ) -> int:
     """Queue the after-import runs due within one window and, behind them, this fan-out
     again with the rest; returns how many runs this call queued. ``search_ids`` is an earlier
-    window's rest (None: choose the searches now)."""
+    window's rest (None: choose the searches now); ``version`` is the dataset version the
+    import made (None: the current one)."""
     from .tasks import queue_after_import_task, run_saved_search_task
 
     if search_ids is None:
         search_ids = saved_searches_after_import()
+    if version is None:
+        version = DatasetVersion.current()
     plan = fan_out_plan(search_ids, spacing=settings.SAVED_SEARCH_IMPORT_SPACING_SECONDS, window=window)
     for search_id, countdown in plan.runs:
         run_saved_search_task.apply_async(
-            args=[search_id], kwargs={"trigger": RunTrigger.IMPORT}, countdown=countdown
+            args=[search_id],
+            kwargs={"trigger": RunTrigger.IMPORT},
+            countdown=countdown,
+            task_id=after_import_firing(search_id, version),
         )
     if plan.rest:
-        queue_after_import_task.apply_async(args=[plan.rest], countdown=plan.rest_after)
+        queue_after_import_task.apply_async(
+            args=[plan.rest], kwargs={"version": version}, countdown=plan.rest_after
+        )
     return len(plan.runs)
+
+
+def after_import_firing(search_id: int, version: int) -> str:
+    """The one firing of a search's run after the import that made ``version``: a fan-out
+    that runs twice (its worker killed part-way) queues the same messages again, and each
+    run after the first finds its firing recorded."""
+    return f"saved-search-{search_id}-after-import-v{version}"
 
 
 @dataclass(frozen=True)

@@ -267,3 +267,72 @@ def test_an_after_import_fan_out_goes_on_window_by_window_and_runs_each_search_o
     assert sorted(run.saved_search_id for run in runs) == sorted(saved.id for saved in searches)
     time.sleep(1)  # nothing queued twice turns up late
     assert SavedSearchRun.objects.count() == 6
+
+
+def test_a_firing_recorded_once_returns_its_run_when_it_comes_again(alice, cebu_contracts):
+    """A broker may hand a message out twice; its id (the firing) then finds its run."""
+    saved = services.saved_search_create(owner=alice, name="Cebu roads", kind="search", request=CEBU_ROADS)
+
+    first = services.saved_search_run(saved_search_id=saved.id, trigger=RunTrigger.SCHEDULE, firing="f-1")
+    again = services.saved_search_run(saved_search_id=saved.id, trigger=RunTrigger.SCHEDULE, firing="f-1")
+    other = services.saved_search_run(saved_search_id=saved.id, trigger=RunTrigger.SCHEDULE, firing="f-2")
+    # Runs started outside a worker name no firing, and each is a run of its own.
+    manual = [
+        services.saved_search_run(saved_search_id=saved.id, trigger=RunTrigger.MANUAL) for _ in range(2)
+    ]
+
+    assert again.id == first.id
+    assert len({first.id, other.id, *(run.id for run in manual)}) == 4
+    assert SavedSearchRun.objects.filter(saved_search=saved).count() == 4
+
+
+def test_a_firing_delivered_twice_at_once_records_one_run(alice, cebu_contracts):
+    """Both deliveries run in the worker at the same time; the second waits for the first's
+    row lock, then finds its run."""
+    saved = services.saved_search_create(owner=alice, name="Cebu roads", kind="search", request=CEBU_ROADS)
+
+    with locked("contracts_contract"):
+        for _ in range(2):
+            run_saved_search_task.apply_async(
+                args=[saved.id], kwargs={"trigger": RunTrigger.SCHEDULE}, task_id="firing-delivered-twice"
+            )
+        wait_for_blocked_worker()  # the first counts the matching contracts under the row lock
+
+    run = wait_until(
+        lambda: SavedSearchRun.objects.filter(saved_search=saved).first(), timeout=30, what="the run"
+    )
+    assert run.firing == "firing-delivered-twice"
+    time.sleep(2)  # the second delivery, released by the first's commit, records nothing
+    assert SavedSearchRun.objects.filter(saved_search=saved).count() == 1
+
+
+def test_an_after_import_fan_out_queued_twice_runs_each_search_once_per_dataset_version(
+    alice, bob, cebu_contracts
+):
+    searches = [
+        services.saved_search_create(
+            owner=owner, name="Cebu roads", kind="search", request=CEBU_ROADS, run_after_import=True
+        )
+        for owner in (alice, bob)
+    ]
+
+    def runs_once_each(count: int) -> list[SavedSearchRun]:
+        runs = wait_until(
+            lambda: len(found := list(SavedSearchRun.objects.all())) >= count and found,
+            timeout=30,
+            what=f"{count} runs",
+        )
+        time.sleep(1)  # a run queued twice would turn up by now
+        assert SavedSearchRun.objects.count() == count
+        return runs
+
+    # As a fan-out killed after queueing its runs does when it runs again.
+    for _ in range(2):
+        services.saved_searches_queue_after_import(version=7)
+    runs = runs_once_each(2)
+    assert sorted(run.saved_search_id for run in runs) == sorted(saved.id for saved in searches)
+    assert {run.firing for run in runs} == {services.after_import_firing(saved.id, 7) for saved in searches}
+
+    # The next import's version is a new firing for every search.
+    services.saved_searches_queue_after_import(version=8)
+    runs_once_each(4)
