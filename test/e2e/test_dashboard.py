@@ -288,6 +288,35 @@ def test_failed_and_expired_jobs_say_so_in_my_jobs(page, alice, dataset, shot):
     assert_no_page_errors(page)
 
 
+def test_a_late_answer_to_an_older_refresh_does_not_undo_a_newer_one(page, alice):
+    """My jobs refreshes on load, when the socket opens and on updates, so refreshes overlap
+    and can answer out of order: the list shown is the one asked for last."""
+    held = []
+
+    def hold_the_first(route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))  # the list as it is now, delivered later
+
+    page.route(re.compile(r"/api/v1/data-processing/tasks/\?page_size="), hold_the_first)
+    log_in(page)
+    jobs = open_tab(page, "My jobs")
+    job = stored_job(alice, "search", {"filters": {}}, state=JobState.SUCCESS, progress=100)
+    jobs.locator("[data-jobs-refresh]").click()
+    item = jobs.locator(f"[data-task-id='{job.id}']")
+    expect(item.locator(".badge")).to_have_text("Done")
+
+    route, stale = held[0]
+    with page.expect_event("requestfinished", lambda request: request == route.request):
+        route.fulfill(response=stale)  # the page-load list, read before the job existed
+    page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 200))")  # let it land
+
+    expect(item).to_be_visible()
+    expect(jobs.locator("[data-jobs-message]")).to_have_text("")
+    assert_no_page_errors(page)
+
+
 def test_invalid_filters_show_the_api_message_and_each_field_error(page, alice, shot):
     log_in(page)
     page.get_by_label("Minimum").fill("5000")

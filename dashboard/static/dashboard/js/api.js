@@ -94,3 +94,30 @@ export async function request(method, url, { body, expect = [] } = {}) {
 export const get = (url, options) => request("GET", url, options);
 export const post = (url, body, options) => request("POST", url, { ...options, body });
 export const del = (url, options) => request("DELETE", url, options);
+
+/**
+ * GETs of one list that may overlap (a refresh on load, another when the socket opens, one
+ * per update): their answers can arrive out of order, and an older one must not replace a
+ * newer one already shown. `get` resolves to null for such a late answer (or late error).
+ */
+export class LatestAnswer {
+  constructor(url) {
+    this.url = url;
+    this.asked = 0;
+    this.shown = 0;
+  }
+
+  async get() {
+    const asked = ++this.asked;
+    let answer;
+    try {
+      answer = await get(this.url);
+    } catch (error) {
+      if (asked < this.shown) return null;
+      throw error;
+    }
+    if (asked < this.shown) return null;
+    this.shown = asked;
+    return answer;
+  }
+}

@@ -2,7 +2,7 @@
 // (or by polling while it is down). Queued and running jobs can be cancelled; failed ones say
 // why; a finished job's result can be shown again, or says that it expired.
 
-import { ApiError, NetworkError, UNREACHABLE_MESSAGE, del, get } from "./api.js";
+import { ApiError, LatestAnswer, NetworkError, UNREACHABLE_MESSAGE, del } from "./api.js";
 import { h, timestamp } from "./format.js";
 import { ACTIVE_STATES, JOB_KINDS, JobFailed, ResultExpired, fetchResult, jobUrl } from "./jobs.js";
 
@@ -29,6 +29,7 @@ export class MyJobsPanel {
     this.list = root.querySelector("[data-jobs-list]");
     this.message = root.querySelector("[data-jobs-message]");
     this.jobs = [];
+    this.lists = new LatestAnswer(LIST_URL);
     this.notes = new Map();
     this.refreshTimer = null;
     this.pollTimer = null;
@@ -47,8 +48,9 @@ export class MyJobsPanel {
     const arrivedMeanwhile = [];
     this.inFlight.add(arrivedMeanwhile);
     try {
-      const { body } = await get(LIST_URL);
-      this.jobs = body.results;
+      const answer = await this.lists.get();
+      if (answer === null) return; // a list asked for later is already shown
+      this.jobs = answer.body.results;
       this.inFlight.delete(arrivedMeanwhile);
       // The list was read when it was asked for: an update that arrived on the socket since
       // may be newer (a job's SUCCESS, say), and nothing would send it again.

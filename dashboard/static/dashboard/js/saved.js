@@ -3,7 +3,7 @@
 // the latest run's result; the badge shows the new contracts; the schedule can be edited,
 // the search run now or deleted. A run that finds something new arrives on the websocket.
 
-import { ApiError, NetworkError, UNREACHABLE_MESSAGE, del, get, post, request } from "./api.js";
+import { ApiError, LatestAnswer, NetworkError, UNREACHABLE_MESSAGE, del, get, post, request } from "./api.js";
 import { count, h, timestamp } from "./format.js";
 import { JOB_KINDS, ResultExpired, fetchResult } from "./jobs.js";
 
@@ -108,6 +108,7 @@ export class SavedSearchesPanel {
     this.message = root.querySelector("[data-saved-message]");
     this.form = root.querySelector("[data-saved-form]");
     this.searches = [];
+    this.lists = new LatestAnswer(LIST_URL);
     this.editing = null;
     this.refreshTimer = null;
 
@@ -131,8 +132,9 @@ export class SavedSearchesPanel {
     window.clearTimeout(this.refreshTimer);
     this.refreshTimer = null;
     try {
-      const { body } = await get(LIST_URL);
-      this.searches = body.results;
+      const answer = await this.lists.get();
+      if (answer === null) return; // a list asked for later is already shown
+      this.searches = answer.body.results;
       this.message.textContent = this.searches.length ? "" : "No saved searches yet.";
       this.render();
     } catch (error) {
