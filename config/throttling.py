@@ -1,23 +1,27 @@
-"""Rate limits that hold under concurrency: submits, the synchronous chip endpoints, logins.
+"""Rate limits that hold under concurrency and at every moment: submits, the synchronous
+chip endpoints, logins.
 
 DRF's own throttles keep each client's request history as a list in the cache and write it
 back after reading it, so concurrent requests all read the same history and all pass (200
-submits at concurrency 80 went through a limit of 120/min). The counter here is one key per
-client and window, created with ``SET NX EX`` and counted with ``INCR``: each command is
-atomic, so a burst at any concurrency gets exactly the limit through. It was django-ratelimit's
-counter (the same two commands through Django's cache); written here to send both commands in
-one round trip on the process's shared Redis client, because under ASGI Django's cache
-object, and the Redis client django-redis builds for it, are made anew for every request,
-which cost a twentieth of a submit (measured). Two small adapters put the counter behind
-DRF's throttle interface (429 with Retry-After in the one error shape) and Django's login view.
+submits at concurrency 80 went through a limit of 120/min). A fixed-window counter (one key
+per client and window, ``INCR``) is atomic but lets twice the limit through around a window's
+end: a rate of 2 a minute once let 3 submits through in 11 ms. So each limit here is a moving
+window (the ``limits`` library's, on Redis): a list of the times of the client's accepted
+requests, checked and added to in one Lua script, so a burst at any concurrency gets exactly
+the limit through and no span of the period holds more. The list holds at most the limit's
+count of times and expires a period after the last one. The storage runs on the process's
+shared Redis client, because under ASGI Django's cache object, and the client django-redis
+builds for it, are made anew for every request, which cost a twentieth of a submit
+(measured). Two small adapters put it behind DRF's throttle interface (429 with Retry-After
+in the one error shape) and Django's login view.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
 import time
-import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +29,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from limits import RateLimitItemPerSecond
+from limits.storage import RedisStorage
+from limits.strategies import MovingWindowRateLimiter
 from rest_framework import parsers, serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -35,7 +42,7 @@ from rest_framework.throttling import BaseThrottle
 from .parsers import BoundedJSONParser
 from .shared_redis import redis_client
 
-# Keys of the counters; tests delete them to start each test with none counted.
+# Prefix of the limits' keys; tests delete them to start each test with none counted.
 KEY_PREFIX = "rl:"
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -54,21 +61,28 @@ def parse_rate(rate: str) -> tuple[int, int]:
 def seconds_until_allowed(request: HttpRequest, *, scope: str, ident: str, rate: str) -> int | None:
     """Count one request of ``ident`` against ``rate``; None if allowed, else seconds to wait.
 
-    Fixed windows, each client's starting at its own second (so not every client's count
-    resets at once)."""
+    A refused request is not counted, so a client that keeps knocking while refused is let
+    in as soon as its oldest accepted request leaves the window."""
     del request  # the adapters' common signature; the ident already names the client
     limit, period = parse_rate(rate)
-    now = time.time()
-    offset = zlib.crc32(f"{scope}:{ident}".encode()) % period
-    window_end = int(now) - (int(now) + offset) % period + period
-    key = f"{KEY_PREFIX}{scope}:{ident}:{window_end}"
-    with redis_client().pipeline(transaction=False) as pipe:
-        pipe.set(key, 0, ex=period, nx=True)
-        pipe.incr(key)
-        _created, count = pipe.execute()
-    if count <= limit:
+    item = RateLimitItemPerSecond(limit, period, namespace=scope)
+    limiter = _limiter()
+    if limiter.hit(item, ident):
         return None
-    return max(1, int(window_end - now))
+    reset_at, _remaining = limiter.get_window_stats(item, ident)
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def _limiter() -> MovingWindowRateLimiter:
+    return _limiter_on(settings.CACHES["default"]["LOCATION"])
+
+
+@functools.lru_cache(maxsize=8)
+def _limiter_on(location: str) -> MovingWindowRateLimiter:
+    del location  # the cache key: redis_client() reads the current settings
+    pool = redis_client().connection_pool
+    storage = RedisStorage("redis://", connection_pool=pool, key_prefix=KEY_PREFIX.rstrip(":"))
+    return MovingWindowRateLimiter(storage)
 
 
 class AtomicRateThrottle(BaseThrottle):
