@@ -5,6 +5,7 @@ page, chart, sort, export, cancel; and clear messages when things go wrong."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from dashboard_page import add_chip_with_keyboard, assert_no_page_errors, log_in, open_tab, panel
@@ -291,13 +292,17 @@ def test_failed_and_expired_jobs_say_so_in_my_jobs(page, alice, dataset, shot):
 def test_a_late_answer_to_an_older_refresh_does_not_undo_a_newer_one(page, alice):
     """My jobs refreshes on load, when the socket opens and on updates, so refreshes overlap
     and can answer out of order: the list shown is the one asked for last."""
-    held = []
+    held = []  # the first list request's route, then the list as it was when asked for
+    stale = []
 
     def hold_the_first(route) -> None:
+        # Claimed before fetching: the fetch lets Playwright run the handlers of later
+        # requests meanwhile, and those must go through, not be held as well.
         if held:
             route.continue_()
-        else:
-            held.append((route, route.fetch()))  # the list as it is now, delivered later
+            return
+        held.append(route)
+        stale.append(route.fetch())  # the list as it is now, delivered later
 
     page.route(re.compile(r"/api/v1/data-processing/tasks/\?page_size="), hold_the_first)
     log_in(page)
@@ -307,9 +312,13 @@ def test_a_late_answer_to_an_older_refresh_does_not_undo_a_newer_one(page, alice
     item = jobs.locator(f"[data-task-id='{job.id}']")
     expect(item.locator(".badge")).to_have_text("Done")
 
-    route, stale = held[0]
+    route = held[0]
+    deadline = time.monotonic() + 20
+    while not stale and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # Playwright finishes the held request's fetch meanwhile
+    assert stale, "the held list request was never fetched"
     with page.expect_event("requestfinished", lambda request: request == route.request):
-        route.fulfill(response=stale)  # the page-load list, read before the job existed
+        route.fulfill(response=stale[0])  # the page-load list, read before the job existed
     page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 200))")  # let it land
 
     expect(item).to_be_visible()
