@@ -69,3 +69,19 @@ def test_no_span_of_the_period_lets_more_than_the_limit_through():
     assert fourth_answered - first_sent >= 1.0
     # Refused knocks are not counted: the fourth gets in once the first has left the window.
     assert passed_at[3][0] - passed_at[0][1] < 1.5
+
+
+def test_the_count_survives_redis_forgetting_its_scripts():
+    """A restarted Redis has no scripts loaded: the check loads its own again and goes on
+    counting what the restart kept (here, all of it)."""
+    request = RequestFactory().get("/")
+    assert throttling.seconds_until_allowed(request, scope="t", ident="user:flushed", rate="2/h") is None
+    redis_client().script_flush()
+
+    allowed = [
+        throttling.seconds_until_allowed(request, scope="t", ident="user:flushed", rate="2/h")
+        for _ in range(2)
+    ]
+
+    assert allowed[0] is None
+    assert allowed[1] is not None
