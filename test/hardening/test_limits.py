@@ -60,7 +60,7 @@ def test_the_submit_throttle_holds_under_concurrency(asgi_server_factory, alice,
 
     with ThreadPoolExecutor(40) as pool:
         statuses = collections.Counter(pool.map(submit, range(80)))
-    # An hour's window, so the burst cannot straddle the start of a new one.
+    # The window moves with the requests: the ten let through stay in it for an hour.
     print(f"\n80 submits at concurrency 40 against 10/hour: {dict(statuses)}")
     assert statuses == {400: 10, 429: 70}
 
