@@ -81,6 +81,7 @@ def _limiter() -> MovingWindowRateLimiter:
 def _limiter_on(location: str) -> MovingWindowRateLimiter:
     del location  # the cache key: redis_client() reads the current settings
     pool = redis_client().connection_pool
+    # Given a pool, the storage reads its URI only for the scheme (redis, not valkey).
     storage = RedisStorage("redis://", connection_pool=pool, key_prefix=KEY_PREFIX.rstrip(":"))
     return MovingWindowRateLimiter(storage)
 
