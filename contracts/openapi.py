@@ -13,15 +13,17 @@ takes:
 - a DecimalField takes a JSON number as well as its text, and its text only in plain
   notation within its digits (drf-spectacular documents text alone, with a pattern that
   allows ``""`` and ``"-"``): a request's decimal is text of that form, blank only where
-  it may be null, or a whole number within its bounds. What text cannot say (a bound that
-  is not a whole number, say) the API still answers with a 400 naming the field.
+  it may be null, or a number within its bounds (``1000000.01`` as well as ``1000000``).
+  What a schema cannot say of a binary number, that it has no more decimal places than the
+  field keeps (``multipleOf: 0.01`` fails 0.57 in a validator's float arithmetic), the API
+  still answers with a 400 naming the field.
 
 Registered by ``ContractsConfig.ready`` (drf-spectacular finds extensions by import).
 """
 
 from __future__ import annotations
 
-import math
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
@@ -94,7 +96,7 @@ class RequestDecimalExtension(OpenApiSerializerFieldExtension):
 
 
 def decimal_request_schema(field: serializers.DecimalField) -> dict[str, Any]:
-    """What ``field`` takes in a request: its text in plain notation, or a whole number."""
+    """What ``field`` takes in a request: its text in plain notation, or a number."""
     places = field.decimal_places or 0
     whole = "+" if field.max_digits is None else f"{{1,{field.max_digits - places}}}"
     number = rf"\d{whole}" if not places else rf"(\d{whole}(\.\d{{0,{places}}})?|\.\d{{1,{places}}})"
@@ -103,11 +105,16 @@ def decimal_request_schema(field: serializers.DecimalField) -> dict[str, Any]:
     if field.allow_null:
         body = f"({body})?"  # blank text is null
     text = {"type": "string", "pattern": rf"^\s*{body}\s*$"}
-    integer: dict[str, Any] = {"type": "integer"}
+    number: dict[str, Any] = {"type": "number"}
     if field.min_value is not None:
-        integer["minimum"] = math.ceil(field.min_value)
+        number["minimum"] = _json_number(field.min_value)
     if field.max_value is not None:
-        integer["maximum"] = math.floor(field.max_value)
+        number["maximum"] = _json_number(field.max_value)
     elif field.max_digits is not None:
-        integer["maximum"] = 10 ** (field.max_digits - places) - 1
-    return {"oneOf": [text, integer]}
+        number["maximum"] = 10 ** (field.max_digits - places) - 1
+    return {"oneOf": [text, number]}
+
+
+def _json_number(value: Decimal | int) -> int | float:
+    """A bound as the schema's JSON writes it: 25, not 25.0; 0.01 as itself."""
+    return int(value) if value == int(value) else float(value)

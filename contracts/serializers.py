@@ -131,6 +131,7 @@ _YEAR_TEXT = {
     "pattern": rf"^\s*({'|'.join(str(year) for year in range(MIN_YEAR, MAX_YEAR + 1))})\s*$",
 }
 _YEAR = {"oneOf": [_YEAR_NUMBER, _YEAR_TEXT]}
+_QUARTERS = (1, 2, 3, 4, "1", "2", "3", "4")
 _QUARTER = {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 4}, {"enum": ["1", "2", "3", "4"]}]}
 
 _TIME_RANGE_SCHEMA = {
@@ -257,7 +258,9 @@ def _dict_range(data: Mapping[str, Any]) -> DateRange:
                 values[key] = _year(data[key], "Expected a year such as 2023.")
             elif key == "quarter":
                 quarter = data[key]
-                if isinstance(quarter, bool) or quarter not in (1, 2, 3, 4, "1", "2", "3", "4"):
+                # Its type first: 2.0 and True are in _QUARTERS as Python compares, and a
+                # quarter is a whole number, as a year is.
+                if type(quarter) not in (int, str) or quarter not in _QUARTERS:
                     raise serializers.ValidationError("Quarter must be 1, 2, 3 or 4.")
                 values[key] = int(quarter)
             else:

@@ -61,6 +61,11 @@ BAD_FILTERS = [
     ({"time_ranges": [{"type": "quarterly", "year": 2023, "quarter": 5}]}, "filters.time_ranges.0.quarter"),
     ({"time_ranges": [{"type": "quarterly", "year": 2023, "quarter": 0}]}, "filters.time_ranges.0.quarter"),
     ({"time_ranges": [{"type": "quarterly", "year": 2023}]}, "filters.time_ranges.0.quarter"),
+    ({"time_ranges": [{"type": "quarterly", "year": 2023, "quarter": 2.0}]}, "filters.time_ranges.0.quarter"),
+    (
+        {"time_ranges": [{"type": "quarterly", "year": 2023, "quarter": True}]},
+        "filters.time_ranges.0.quarter",
+    ),
     ({"time_ranges": [{"type": "monthly", "year": 2023}]}, "filters.time_ranges.0.type"),
     (
         {"time_ranges": [{"type": "custom", "start": "2023-01-01", "end": "2023-02-01"}]},
