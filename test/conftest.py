@@ -243,8 +243,12 @@ def start_asgi_server(
     raise RuntimeError(f"ASGI server did not start:\n{server.output()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def _clean_redis():
+    """Every session starts on an empty test Redis. The test database starts afresh and
+    numbers its users from 1 again, so what an earlier session left in Redis under a user's
+    id (their newest job for a cache key, and that job's mirror) would otherwise answer for
+    this session's user of that id."""
     redis_lib.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
