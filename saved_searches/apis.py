@@ -74,7 +74,12 @@ class SavedSearchDetailApi(APIView):
 
     @extend_schema(
         request=SavedSearchWriteSerializer,
-        responses={200: SavedSearchSerializer, 404: _NOT_FOUND},
+        responses={
+            200: SavedSearchSerializer,
+            400: OpenApiResponse(description="Invalid input; `errors` names each bad field."),
+            404: _NOT_FOUND,
+            409: OpenApiResponse(description="Another of your saved searches has this name."),
+        },
         summary="Change a saved search (name, request, schedule)",
     )
     def patch(self, request: Request, saved_search_id: int) -> Response:

@@ -161,6 +161,21 @@ def test_a_saved_search_body_documents_the_checks_its_serializer_makes(alice_cli
     assert {"name", "request", "every_seconds"} <= set(answer.json()["errors"])
 
 
+def test_a_saved_search_name_taken_is_a_documented_409_on_create_and_on_rename(schema, alice_client):
+    operations = schema["paths"]["/api/v1/saved-searches/{saved_search_id}/"]
+    assert "409" in schema["paths"]["/api/v1/saved-searches/"]["post"]["responses"]
+    assert "409" in operations["patch"]["responses"]
+
+    body = {"kind": "search", "request": {"filters": {}}, "every_seconds": 3600}
+    first = alice_client.post("/api/v1/saved-searches/", {**body, "name": "Roads"}, format="json")
+    second = alice_client.post("/api/v1/saved-searches/", {**body, "name": "Bridges"}, format="json")
+    assert (first.status_code, second.status_code) == (201, 201)
+    renamed = alice_client.patch(
+        f"/api/v1/saved-searches/{second.json()['id']}/", {"name": "Roads"}, format="json"
+    )
+    assert renamed.status_code == 409 and renamed.json()["code"] == "saved_search_name_taken"
+
+
 def test_each_chip_endpoint_documents_its_async_mode_switch_as_the_api_takes_it(schema, alice_client):
     submit = schema["paths"][f"{TASKS}/search/"]["post"]
     chips = {path: methods["post"] for path, methods in schema["paths"].items() if "/chip-" in path}
