@@ -177,8 +177,16 @@ class JobListApi(APIView):
         return paginator.get_paginated_response([selectors.job_status(job) for job in page])
 
 
+# A task_id that is not a UUID does not reach these views: ``tasks/<kind>/`` is that kind's
+# submit endpoint, which answers GET and DELETE with a 405 (and ``Allow: POST``).
+_A_SUBMIT_URL = OpenApiResponse(
+    ErrorResponseSerializer,
+    description="The path names a kind's submit endpoint (`tasks/search/`), not a job: POST only.",
+)
+
+
 class JobDetailApi(APIView):
-    @extend_schema(responses=JobStatusSerializer, summary="A job's status")
+    @extend_schema(responses={200: JobStatusSerializer, 405: _A_SUBMIT_URL}, summary="A job's status")
     def get(self, request: Request, task_id: str) -> Response:
         return Response(selectors.job_status(selectors.job_get_for_owner(owner=request.user, job_id=task_id)))
 
@@ -186,6 +194,7 @@ class JobDetailApi(APIView):
         responses={
             200: JobStatusSerializer,
             404: OpenApiResponse(ErrorResponseSerializer, description="Unknown job."),
+            405: _A_SUBMIT_URL,
             409: OpenApiResponse(
                 ErrorResponseSerializer, description="The job already finished (`job_finished`)."
             ),

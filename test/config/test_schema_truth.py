@@ -176,6 +176,18 @@ def test_a_saved_search_name_taken_is_a_documented_409_on_create_and_on_rename(s
     assert renamed.status_code == 409 and renamed.json()["code"] == "saved_search_name_taken"
 
 
+def test_a_kinds_submit_url_in_a_jobs_place_is_a_documented_405(schema, alice_client):
+    # A client that reads a kind's submit_url for a job's path (as schemathesis's stateful
+    # phase did) reaches the submit endpoint, not a job.
+    job = schema["paths"][f"{TASKS}/{{task_id}}/"]
+    submit_url = next(k["submit_url"] for k in alice_client.get("/api/v1/data-processing/kinds/").json())
+    for method in ("get", "delete"):
+        assert "405" in job[method]["responses"], method
+        answer = getattr(alice_client, method)(submit_url)
+        assert answer.status_code == 405 and "POST" in answer["Allow"], method
+        assert answer.json()["code"] == "method_not_allowed"
+
+
 def test_each_chip_endpoint_documents_its_async_mode_switch_as_the_api_takes_it(schema, alice_client):
     submit = schema["paths"][f"{TASKS}/search/"]["post"]
     chips = {path: methods["post"] for path, methods in schema["paths"].items() if "/chip-" in path}
