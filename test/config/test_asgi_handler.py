@@ -167,6 +167,9 @@ def test_a_view_still_running_when_its_request_ends_still_reads_its_body(handler
         for task in asyncio.all_tasks() - {asyncio.current_task()}:
             task.cancel()  # as asyncio.run does to what is left when uvicorn stops
         await asyncio.wait([held], timeout=5)
+        # Only now may the view read; let go of it here, or asyncio.run's closing wait for
+        # the executor's threads would hold it for its whole timeout.
+        thread_urls.release.set()
         return held.done()
 
     try:
