@@ -11,10 +11,19 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from contracts.models import Area, BusinessCategory, Contract, Contractor, Organization
 
 MANY = 60_000
+# Text columns whose empty default is the model's, not the table's: an INSERT must name them.
+EMPTY_TEXT_COLUMNS = (
+    "notice_title",
+    "procurement_mode",
+    "classification",
+    "organization_province",
+    "organization_region",
+)
 
 
 @pytest.fixture
@@ -52,18 +61,21 @@ def many_contracts(live_db) -> int:
     from the columnar snapshot a fast machine wrote 12,000 rows in about that long)."""
     contractor = Contractor.objects.create(name="ACME BUILDERS")
     organization = Organization.objects.create(name="CITY OF DIGOS")
-    Contract.objects.bulk_create(
-        (
-            Contract(
-                reference_id=f"BULK-{i:07d}",
-                title=f"Supply and delivery of item {i}",
-                contractor=contractor,
-                organization=organization,
-                amount=Decimal(5000 + i),
-                award_date=dt.date(2020, 1, 1) + dt.timedelta(days=i % 1500),
-            )
-            for i in range(MANY)
-        ),
-        batch_size=4000,
-    )
+    # Made by PostgreSQL in one statement: as 60,000 model instances they cost a slow
+    # machine's suite 5 s more each time.
+    columns = {
+        "reference_id": "'BULK-' || lpad(i::text, 7, '0')",
+        "title": "'Supply and delivery of item ' || i",
+        "contractor_id": "%(contractor)s",
+        "organization_id": "%(organization)s",
+        "amount": "5000 + i",
+        "award_date": "date '2020-01-01' + i %% 1500",
+        **{name: "''" for name in EMPTY_TEXT_COLUMNS},
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Contract._meta.db_table} ({', '.join(columns)}) "
+            f"SELECT {', '.join(columns.values())} FROM generate_series(0, %(last)s) AS i",
+            {"contractor": contractor.pk, "organization": organization.pk, "last": MANY - 1},
+        )
     return MANY
