@@ -7,8 +7,8 @@ the request with a reset, and a POST lost so cannot be sent again safely without
 Idempotency-Key. uvicorn's own default idle time is 5 s and gunicorn's 2 s; the active-job
 limit asks for up to a minute, as does a per-minute rate.
 
-Both commands take the idle time from WEB_KEEP_ALIVE_SECONDS. The test reads its default from
-the commands and watches a short setting hold and then end on live servers: waiting out the
+Both commands take the idle time from WEB_KEEP_ALIVE_SECONDS. The tests read its default from
+the commands and watch a short setting hold and then end on live servers: waiting out the
 default itself would cost the suite a minute and show nothing more.
 """
 
@@ -104,12 +104,12 @@ def test_both_commands_keep_an_idle_connection_as_long_as_they_are_told(asgi_ser
     # Longer than either server's own default (uvicorn 5 s, gunicorn 2 s), so the connection
     # still open after 6 s idle shows the setting in force, and closed after 9 s its end.
     keep_alive, within_seconds, past_seconds = 7, 6, 9
-    # Read by make run's command line here and by the image's gunicorn settings in the server.
+    # Read by make run's command line here and by the image's gunicorn settings in the server
+    # (the server's environment is a copy of this one).
     monkeypatch.setenv("WEB_KEEP_ALIVE_SECONDS", str(keep_alive))
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")
     servers = {
-        name: asgi_server_factory(
-            f"web-keep-alive-{name}", extra_env={"WEB_CONCURRENCY": "1"}, command=command
-        )
+        name: asgi_server_factory(f"web-keep-alive-{name}", command=command)
         for name, command in (("make-run", make_run_web_command), ("image", image_web_command))
     }
     # A server answers its first request only once its worker has started: each answers one
