@@ -105,8 +105,10 @@ import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import psycopg  # noqa: E402
 import redis as redis_lib  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.core.management.base import CommandError  # noqa: E402
 
 from config import throttling  # noqa: E402
 from data_processing import selectors  # noqa: E402
@@ -250,6 +252,37 @@ def _clean_redis():
     id (their newest job for a cache key, and that job's mirror) would otherwise answer for
     this session's user of that id."""
     redis_lib.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    while exc is not None and not isinstance(exc, kind):
+        exc = exc.__cause__
+    return exc is not None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_survives_a_straggling_job():
+    """A test may end with its job still running in the worker (it checked the submit's answer,
+    not the job). The flush that empties the tables after a transactional test then takes
+    its locks table by table while the job's query takes its own, and PostgreSQL may break
+    the deadlock by failing the flush: the rows stay, and the next test's users collide
+    with them. Django's flush is one transaction, so trying it again is safe."""
+    from django.test import TransactionTestCase
+
+    flush = TransactionTestCase._fixture_teardown
+
+    def flush_until_done(self: TransactionTestCase) -> None:
+        for attempt in range(1, 6):
+            try:
+                return flush(self)
+            except CommandError as exc:
+                if not _caused_by(exc, psycopg.errors.DeadlockDetected) or attempt == 5:
+                    raise
+                time.sleep(0.2 * attempt)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TransactionTestCase, "_fixture_teardown", flush_until_done)
+        yield
 
 
 @pytest.fixture(scope="session")
