@@ -267,6 +267,8 @@ def test_failed_and_expired_jobs_say_so_in_my_jobs(page, alice, dataset, shot):
     expired = stored_job(
         alice, "search", {"filters": {}}, state=JobState.SUCCESS, progress=100, message="Found 240 contracts."
     )
+    lists = []  # the page's list answers: if the stored job goes missing, were they without it?
+    page.on("response", lambda response: "/tasks/?page_size=" in response.url and lists.append(response))
     log_in(page)
     jobs = open_tab(page, "My jobs")
 
@@ -281,6 +283,14 @@ def test_failed_and_expired_jobs_say_so_in_my_jobs(page, alice, dataset, shot):
     )
 
     expired_item = jobs.locator(f"[data-task-id='{expired.id}']")
+    try:
+        expect(expired_item).to_be_visible()
+    except AssertionError as missing:
+        answered = [[job["task_id"] for job in response.json()["results"]] for response in lists]
+        now = [job["task_id"] for job in page.request.get("/api/v1/data-processing/tasks/").json()["results"]]
+        raise AssertionError(
+            f"job {expired.id} missing; the page's list answers: {answered}; the list now: {now}"
+        ) from missing
     expired_item.get_by_role("button", name="Show search result").click()
     expect(expired_item.locator("[data-job-note]")).to_contain_text(
         re.compile(r"^Expired: The result expired")
