@@ -109,8 +109,19 @@ class _DirectoryCollector:
         self.root = root
 
     def collect(self) -> Any:
-        files = glob.glob(os.path.join(self.root, "*", "*.db"))
+        files = [path for path in glob.glob(os.path.join(self.root, "*", "*.db")) if _holds_samples(path)]
         return MultiProcessCollector.merge(files, accumulate=True)
+
+
+def _holds_samples(path: str) -> bool:
+    """False for an empty file. A process creates its file and sizes it a moment later, and
+    prometheus_client fails the whole merge on an empty one (client_python issue 1199); a
+    process killed in between (a worker child SIGKILLed) leaves it empty for good. An empty
+    file has recorded nothing, so leaving it out loses no sample."""
+    try:
+        return os.path.getsize(path) > 0
+    except FileNotFoundError:
+        return False
 
 
 def metrics_exposition() -> bytes:

@@ -3,7 +3,9 @@ and the error answers of every path."""
 
 from __future__ import annotations
 
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -104,6 +106,25 @@ def test_it_counts_saved_search_runs_by_trigger(client, alice):
 
     name = "philgeps_saved_search_runs_total"
     assert value(after, name, trigger="manual") - value(before, name, trigger="manual") == 1
+
+
+@pytest.mark.django_db
+def test_an_empty_file_left_by_a_process_killed_as_it_started_fails_no_scrape(client, alice, settings):
+    """A process creates its metrics file and sizes it a moment later: one SIGKILLed in between
+    leaves the file empty for good, and every scrape after must still answer, in full."""
+    saved = services.saved_search_create(owner=alice, name="All", kind="search", request={"filters": {}})
+    services.saved_search_run(saved_search_id=saved.id, trigger="manual")
+    before = scrape(client)
+    killed = Path(settings.METRICS_DIRECTORY) / "a-host-whose-process-was-killed"
+    killed.mkdir()
+    try:
+        (killed / "counter_4194304.db").touch()
+        after = scrape(client)
+    finally:
+        shutil.rmtree(killed)
+
+    assert value(after, "philgeps_saved_search_runs_total", trigger="manual") >= 1
+    assert after.keys() >= before.keys()
 
 
 @pytest.mark.integration
