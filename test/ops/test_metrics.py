@@ -116,7 +116,7 @@ def test_an_empty_file_left_by_a_process_killed_as_it_started_fails_no_scrape(cl
     services.saved_search_run(saved_search_id=saved.id, trigger="manual")
     before = scrape(client)
     killed = Path(settings.METRICS_DIRECTORY) / "a-host-whose-process-was-killed"
-    killed.mkdir()
+    killed.mkdir(exist_ok=True)  # a run killed before its clean-up left it
     try:
         (killed / "counter_4194304.db").touch()
         after = scrape(client)
