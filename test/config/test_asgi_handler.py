@@ -6,12 +6,17 @@ Requests go through the handler as an ASGI server would call it, in-process.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import inspect
 import json
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core import signals
+from django.core.handlers.asgi import ASGIHandler
 from django.urls import resolve
 
 from config.asgi_handler import MAX_IDLE_REQUEST_THREADS, ReusedThreadASGIHandler
@@ -243,3 +248,77 @@ def test_another_urlconf_resolves_a_kept_path_its_own_way(handler, settings):
 
     assert asyncio.run(get(handler, "/outer/deeper/"))[1]["view"] == "elsewhere"
     assert len(handler.literal_routes) == 2
+
+
+@pytest.fixture
+def signal_threads() -> Iterator[list[tuple[str, int]]]:
+    """Which signal each request sent, and on which thread, in order. Connected after the
+    handler is built, so as not to change how it sends them."""
+    sent: list[tuple[str, int]] = []
+
+    def started(**kwargs: Any) -> None:
+        sent.append(("started", threading.get_ident()))
+
+    def finished(**kwargs: Any) -> None:
+        sent.append(("finished", threading.get_ident()))
+
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    yield sent
+    signals.request_started.disconnect(started)
+    signals.request_finished.disconnect(finished)
+
+
+def test_a_request_that_never_runs_sync_code_is_not_sent_to_its_thread(handler, signal_threads):
+    """No hop for the request signals: Django's receivers would find nothing on that thread."""
+    assert handler.signals_follow_the_thread
+    status, body = asyncio.run(get(handler, "/on-the-loop/"))
+    loop_thread = body["thread"]
+    assert (status, loop_thread) == (200, threading.get_ident())  # asyncio.run's loop is here
+    assert signal_threads == [("finished", loop_thread)]
+    (kept,) = handler.idle
+    assert not kept.used
+
+
+def test_a_request_that_runs_sync_code_gets_both_signals_on_its_thread_around_it(handler, signal_threads):
+    async def twice() -> list[Any]:
+        return [(await get(handler, "/through-the-thread/"))[1] for _ in range(2)]
+
+    first, second = asyncio.run(twice())
+    view_thread = first["thread"]
+    assert view_thread not in (threading.get_ident(), None)
+    assert signal_threads == [("started", view_thread), ("finished", view_thread)] * 2
+    # The first request's connection was handed back at its end, on its thread.
+    assert (first["had_connection"], second["had_connection"], second["thread"]) == (
+        False,
+        False,
+        view_thread,
+    )
+
+
+def test_with_any_other_receiver_every_request_goes_to_its_thread_as_djangos_handler(settings):
+    settings.ROOT_URLCONF = "test.support.thread_urls"
+    threads: list[int] = []
+
+    def elsewhere(**kwargs: Any) -> None:
+        threads.append(threading.get_ident())
+
+    signals.request_started.connect(elsewhere)
+    try:
+        handler = ReusedThreadASGIHandler()
+        status, body = asyncio.run(get(handler, "/on-the-loop/"))
+    finally:
+        signals.request_started.disconnect(elsewhere)
+    assert not handler.signals_follow_the_thread
+    assert status == 200
+    assert len(threads) == 1 and threads[0] != body["thread"]
+
+
+def test_djangos_handle_is_still_the_one_the_handler_copies():
+    """The handler's ``handle`` is Django 5.2's with the request signals moved: when Django
+    changes its own, bring the copy up to date, then this hash."""
+    source = inspect.getsource(ASGIHandler.handle).encode()
+    assert (
+        hashlib.sha256(source).hexdigest()
+        == "98faeb5bef800331e6a8002fbc96b30e4122a23438ae45a047190a531ea11323"
+    )

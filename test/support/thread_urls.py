@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from asgiref.sync import sync_to_async
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
@@ -24,6 +25,16 @@ def thread(request: HttpRequest) -> JsonResponse:
     had_connection = connection.connection is not None
     connection.ensure_connection()
     return JsonResponse({"thread": threading.get_ident(), "had_connection": had_connection})
+
+
+async def on_the_loop(request: HttpRequest) -> JsonResponse:
+    """An async view that never runs synchronous code, as a poll answered from memory."""
+    return JsonResponse({"thread": threading.get_ident()})
+
+
+async def through_the_thread(request: HttpRequest) -> JsonResponse:
+    """An async view that reads in a thread, as a poll reading a job's row."""
+    return await sync_to_async(thread)(request)
 
 
 def wait_for_all(request: HttpRequest) -> JsonResponse:
@@ -71,6 +82,8 @@ nested_patterns = [path("deeper/", nested, name="nested")]
 
 urlpatterns = [
     path("thread/", thread),
+    path("on-the-loop/", on_the_loop),
+    path("through-the-thread/", through_the_thread),
     path("barrier/", wait_for_all),
     path("hold/", hold),
     path("hold-then-read/", on_shared_threads(hold_then_read)),  # as a submit is served
