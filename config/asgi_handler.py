@@ -47,14 +47,15 @@ A request that never uses its thread is not sent there at all. Django sends
 ``request_started`` on the request's thread before the view, and ``request_finished`` there
 through ``response.close()`` after it: two hops on every request, even one whose async view
 never ran synchronous code (a poll, a submit on a shared thread), and they were 40 % of a
-do-nothing view's instructions (1.89 → 1.09 M). Django's own receivers of those signals
+do-nothing view's instructions (1.89 → 1.11 M). Django's own receivers of those signals
 work on the thread they run on (its database connections and their query logs) or in the
 request's context (the URLconf, the caches). So here ``request_started`` is owed to the
-request's thread and sent there just before the request's first synchronous work on it, and
-``request_finished`` goes there only if the request used the thread; otherwise the response
-is closed on the event loop. A thread the request never used holds nothing for them:
-connections do not outlive the request that opened them (``CONN_MAX_AGE`` is 0, with or
-without the pool), so the last request that used the thread closed its connections already.
+request's thread and sent there just before the request's first synchronous work on it (a
+request with none sends it nowhere), and ``request_finished`` goes there only if the request
+used the thread; otherwise the response is closed, and the signal sent, on the event loop.
+A thread the request never used holds nothing for them: connections do not outlive the
+request that opened them (``CONN_MAX_AGE`` is 0, with or without the pool), so the last
+request that used the thread closed its connections already.
 Where that does not hold (any other receiver of either signal, or a connection kept between
 requests), every request hops as Django's own handler does.
 """
@@ -96,11 +97,12 @@ DJANGOS_REQUEST_SIGNAL_RECEIVERS = {
 }
 
 
-def request_signals_follow_the_thread() -> bool:
-    """Whether a request that never used its thread may skip it for the request signals: only
-    Django's own receivers listen, and no database connection outlives its request."""
+def request_signals_follow_the_thread(sender: type) -> bool:
+    """Whether a request that never used its thread may skip it for the request signals sent
+    by ``sender``: only Django's own receivers listen, and no database connection outlives
+    its request."""
     for signal, known in DJANGOS_REQUEST_SIGNAL_RECEIVERS.items():
-        sync_receivers, async_receivers = signal._live_receivers(ASGIHandler)
+        sync_receivers, async_receivers = signal._live_receivers(sender)
         if async_receivers or not set(sync_receivers) <= known:
             return False
     return all(database.get("CONN_MAX_AGE", 0) == 0 for database in settings.DATABASES.values())
@@ -139,7 +141,7 @@ class ReusedThreadASGIHandler(ASGIHandler):
         self.idle: deque[RequestThread] = deque()
         self.literal_routes: dict[tuple[URLResolver, str], ResolverMatch] = {}
         # Decided once, with every app loaded and its receivers connected.
-        self.signals_follow_the_thread = request_signals_follow_the_thread()
+        self.signals_follow_the_thread = request_signals_follow_the_thread(self.__class__)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":

@@ -296,19 +296,20 @@ def test_a_request_that_runs_sync_code_gets_both_signals_on_its_thread_around_it
     )
 
 
-def test_with_any_other_receiver_every_request_goes_to_its_thread_as_djangos_handler(settings):
+@pytest.mark.parametrize("sender", [None, ReusedThreadASGIHandler], ids=["any sender", "this handler"])
+def test_with_any_other_receiver_every_request_goes_to_its_thread_as_djangos_handler(settings, sender):
     settings.ROOT_URLCONF = "test.support.thread_urls"
     threads: list[int] = []
 
     def elsewhere(**kwargs: Any) -> None:
         threads.append(threading.get_ident())
 
-    signals.request_started.connect(elsewhere)
+    signals.request_started.connect(elsewhere, sender=sender)
     try:
         handler = ReusedThreadASGIHandler()
         status, body = asyncio.run(get(handler, "/on-the-loop/"))
     finally:
-        signals.request_started.disconnect(elsewhere)
+        signals.request_started.disconnect(elsewhere, sender=sender)
     assert not handler.signals_follow_the_thread
     assert status == 200
     assert len(threads) == 1 and threads[0] != body["thread"]
