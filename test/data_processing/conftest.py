@@ -16,6 +16,9 @@ from django.db import connection
 from contracts.models import Area, BusinessCategory, Contract, Contractor, Organization
 
 MANY = 60_000
+# Enough for an export to stay in PROGRESS for hundreds of ms on the fastest machine: 60,000
+# rows were written there within about two progress intervals, so a poll could miss them all.
+LOTS = 300_000
 
 
 @pytest.fixture
@@ -48,12 +51,24 @@ def sample_contracts(live_db) -> list[Contract]:
 
 @pytest.fixture
 def many_contracts(live_db) -> int:
-    """60,000 committed contracts: enough for an export to report progress several times
-    on any machine (a progress write waits ``JOB_PROGRESS_MIN_INTERVAL`` after the last;
-    from the columnar snapshot a fast machine wrote 12,000 rows in about that long)."""
+    """60,000 committed contracts: enough for an export to report progress on any machine
+    (a progress write waits ``JOB_PROGRESS_MIN_INTERVAL`` after the last; from the columnar
+    snapshot a fast machine wrote 12,000 rows in about that long), which the websocket
+    carries however short its PROGRESS lasts."""
+    return bulk_contracts(MANY)
+
+
+@pytest.fixture
+def lots_of_contracts(live_db) -> int:
+    """300,000 committed contracts: an export long enough in PROGRESS for a poll to see it."""
+    return bulk_contracts(LOTS)
+
+
+def bulk_contracts(count: int) -> int:
+    """``count`` committed contracts of one contractor and organization."""
     contractor = Contractor.objects.create(name="ACME BUILDERS")
     organization = Organization.objects.create(name="CITY OF DIGOS")
-    # Made by PostgreSQL in one statement: as 60,000 model instances they cost a slow
+    # Made by PostgreSQL in one statement: as 60,000 model instances they had cost a slow
     # machine's suite 5 s more each time.
     columns = {
         "reference_id": "'BULK-' || lpad(i::text, 7, '0')",
@@ -69,6 +84,6 @@ def many_contracts(live_db) -> int:
         cursor.execute(
             f"INSERT INTO {Contract._meta.db_table} ({', '.join(columns)}) "
             f"SELECT {', '.join(columns.values())} FROM generate_series(0, %(last)s) AS i",
-            {"contractor": contractor.pk, "organization": organization.pk, "last": MANY - 1},
+            {"contractor": contractor.pk, "organization": organization.pk, "last": count - 1},
         )
-    return MANY
+    return count
