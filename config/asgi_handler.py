@@ -233,7 +233,6 @@ class ReusedThreadASGIHandler(ASGIHandler):
         if thread.used:
             await sync_to_async(response.close)()
         else:
-            thread.lend(None)
             response.close()
 
     def create_request(self, scope: dict[str, Any], body_file: Any) -> tuple[HttpRequest | None, Any]:
@@ -274,6 +273,7 @@ class ReusedThreadASGIHandler(ASGIHandler):
             return RequestThread()
 
     def _give_back(self, executor: RequestThread) -> None:
+        executor.lend(None)  # an idle thread owes no request anything, nor holds its scope
         if len(self.idle) < MAX_IDLE_REQUEST_THREADS:
             self.idle.append(executor)
         else:
