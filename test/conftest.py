@@ -109,6 +109,7 @@ import psycopg  # noqa: E402
 import redis as redis_lib  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management.base import CommandError  # noqa: E402
+from stack_commands import make_run_worker_options  # noqa: E402
 
 from config import throttling  # noqa: E402
 from data_processing import selectors  # noqa: E402
@@ -187,10 +188,13 @@ def start_worker(
     queues: str = "interactive,exports",
     concurrency: int = 2,
     extra_env: dict[str, str] | None = None,
+    command: list[str] | None = None,
 ) -> LiveProcess:
+    """A worker on the test settings: the suite's own command line, or ``command``."""
     worker = LiveProcess(
         name,
-        [
+        command
+        or [
             sys.executable,
             "-m",
             "celery",
@@ -203,8 +207,7 @@ def start_worker(
             str(concurrency),
             "-n",
             f"{name}@%h",
-            "--without-gossip",
-            "--without-mingle",
+            *make_run_worker_options(),
             "-l",
             "info",
         ],

@@ -25,6 +25,7 @@ import pytest
 import yaml
 from celery import Celery
 from django.conf import settings
+from stack_commands import make_run_worker_options
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.backend.yml"
@@ -373,6 +374,12 @@ def test_celery_commands_use_the_project_celery_app():
         assert args[0] == "celery", name
         module = option(args, "-A", "--app")
         assert isinstance(importlib.import_module(module).celery_app, Celery), name
+
+
+def test_the_workers_run_with_the_options_make_run_gives_its_own():
+    # No gossip, no mingle: bin/run-stack says why, and the fault tests show what it spares.
+    for name in WORKER_SERVICES:
+        assert set(make_run_worker_options()) <= set(command_of(name)), name
 
 
 def test_the_workers_consume_exactly_the_queues_tasks_are_routed_to():

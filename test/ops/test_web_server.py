@@ -14,38 +14,21 @@ default itself would cost the suite a minute and show nothing more.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import shlex
 import socket
 import sys
 import time
-from importlib.machinery import SourceFileLoader
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from stack_commands import load_script, make_run_web_command
 
 from data_processing.limits import ACTIVE_JOBS_RETRY_AFTER_MAX_SECONDS
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_script(path: Path, name: str) -> ModuleType:
-    """A Python file run afresh as a module (``bin/run-stack`` has no .py to import by)."""
-    spec = importlib.util.spec_from_loader(name, SourceFileLoader(name, str(path)))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def make_run_web_command(port: int) -> list[str]:
-    """The web process of bin/run-stack's Procfile."""
-    run_stack = load_script(ROOT / "bin" / "run-stack", "run_stack")
-    return shlex.split(run_stack.web_command(str(port)))
 
 
 def image_web_command(port: int) -> list[str]:
