@@ -43,6 +43,7 @@ import redis
 from websockets.sync.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 from bench_chip_endpoints import (
     ENDPOINTS,
     PG,
@@ -54,6 +55,7 @@ from bench_chip_endpoints import (
     percentile,
     serve,
 )
+from stack_commands import make_run_worker_options
 
 TASKS = "/api/v1/data-processing/tasks"
 FINISHED = ("SUCCESS", "FAILURE")
@@ -64,7 +66,7 @@ def start_worker(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
         [
             *(sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "interactive"),
-            *("-c", "2", "-n", "bench-async@%h", "-l", "warning"),
+            *("-c", "2", "-n", "bench-async@%h", *make_run_worker_options(), "-l", "warning"),
         ],
         cwd=ROOT,
         env=env,

@@ -47,6 +47,9 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
+from stack_commands import make_run_worker_options
+
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432"
 TASKS = "/api/v1/data-processing/tasks"
@@ -339,7 +342,9 @@ def job_overhead(
     web = start(server_command("uvicorn", "config.asgi:application", args.port), env, logs / "bench-web.log")
     celery = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "interactive"]
     worker = start(
-        [*celery, "-c", "2", "-n", "bench-hotpath@%h", "-l", "warning"], env, logs / "bench-worker.log"
+        [*celery, "-c", "2", "-n", "bench-hotpath@%h", *make_run_worker_options(), "-l", "warning"],
+        env,
+        logs / "bench-worker.log",
     )
     figures: dict[str, list[float]] = {"end_to_end": [], "result_after": [], "ping": [], "push": []}
     try:
