@@ -2,7 +2,7 @@
 Redis (cache and broker) restarted mid-job, the broker down at submit, PostgreSQL
 connections terminated. Each ends with no job lost and none left in a non-final state, and
 prints what recovery took; and once the broker is back, the health check finds the workers
-again.
+again, and a worker started as `make run` starts it logs no traceback over the restart.
 
 Every fault here is real, and private: the worker runs against its own redis-server on a
 free port (started, stopped and restarted by these tests), so no shared service is
