@@ -378,8 +378,9 @@ def test_celery_commands_use_the_project_celery_app():
 
 def test_the_workers_run_with_the_options_make_run_gives_its_own():
     # No gossip, no mingle: bin/run-stack says why, and the fault tests show what it spares.
+    options = set(make_run_worker_options())
     for name in WORKER_SERVICES:
-        assert set(make_run_worker_options()) <= set(command_of(name)), name
+        assert options <= set(command_of(name)), name
 
 
 def test_the_workers_consume_exactly_the_queues_tasks_are_routed_to():

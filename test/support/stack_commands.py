@@ -3,6 +3,7 @@ the same processes on their own ports and brokers."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import shlex
 from importlib.machinery import SourceFileLoader
@@ -20,7 +21,9 @@ def load_script(path: Path, name: str) -> ModuleType:
     return module
 
 
+@functools.cache
 def run_stack() -> ModuleType:
+    """bin/run-stack, loaded once: its commands read the environment when called, not here."""
     return load_script(ROOT / "bin" / "run-stack", "run_stack")
 
 
