@@ -360,6 +360,16 @@ def job_mark_retry(job_id: str, reason: str, *, attempt: int | None = None) -> N
         events.announce_job(job)
 
 
+def job_wait_for_broker(job_id: str, *, attempt: int | None = None) -> None:
+    """The broker refused a retrying job's message (a Redis that is both cache and broker
+    went down mid-job, say): say so on the job, as :func:`job_enqueue` does for a submit, so
+    that the sweeper queues it again at its first run after the broker is back."""
+    changes = {"message": BROKER_WAIT_MESSAGE, "updated_at": timezone.now()}
+    job = job_rows.transition(job_id, states=(JobState.RETRY,), changes=changes, attempt=attempt)
+    if job is not None:
+        events.announce_job(job)
+
+
 def job_cancel(*, job: Job) -> Job:
     """Cancel a queued or running job; its state becomes and stays REVOKED.
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import redis
 from celery import Task, shared_task
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import Reject, SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -89,7 +89,8 @@ class JobTask(Task):
                 logger.warning("Job %s: %s; retrying", job_id, reason)
                 _reset_db_connections()
                 services.job_mark_retry(job_id, reason, attempt=attempt)
-                raise self.retry(exc=exc, countdown=self.backoff_seconds()) from exc
+                self._retry(job_id, exc, attempt)
+                return
             _recover_db_connections()
             services.job_fail(
                 job_id, f"The job failed after {self.max_retries} retries: {reason}.", attempt=attempt
@@ -109,6 +110,25 @@ class JobTask(Task):
             logger.exception("Job %s failed", job_id)
             services.job_fail(job_id, "The job failed because of an internal error.", attempt=attempt)
             raise
+
+    def _retry(self, job_id: str, exc: Exception, attempt: int | None) -> None:
+        """Queue the job's next attempt, or leave it to the sweeper when the broker refuses.
+
+        Celery answers a retry it cannot publish by rejecting the message and logging the
+        whole chain of errors; the job would then wait for a sweep that noticed the broker's
+        restart. Said on the job instead, the sweep a worker asks for on reconnecting runs it.
+        """
+        try:
+            retry = self.retry(exc=exc, countdown=self.backoff_seconds(), throw=False)
+        except Reject as refused:
+            logger.warning(
+                "Job %s: its retry could not be queued (%s); it waits for the broker",
+                job_id,
+                type(refused.reason).__name__,
+            )
+            services.job_wait_for_broker(job_id, attempt=attempt)
+            return
+        raise retry from exc
 
     def _fail_over_time(self, job_id: str, attempt: int | None) -> None:
         message = (

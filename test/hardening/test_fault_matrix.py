@@ -2,7 +2,8 @@
 Redis (cache and broker) restarted mid-job, the broker down at submit, PostgreSQL
 connections terminated. Each ends with no job lost and none left in a non-final state, and
 prints what recovery took; and once the broker is back, the health check finds the workers
-again, and a worker started as `make run` starts it logs no traceback over the restart.
+again, and a worker started as `make run` starts it logs no traceback over the restart, nor
+does one whose job could not queue its retry while the broker was down.
 
 Every fault here is real, and private: the worker runs against its own redis-server on a
 free port (started, stopped and restarted by these tests), so no shared service is
@@ -335,6 +336,34 @@ def test_a_job_submitted_while_the_broker_is_down_runs_once_it_returns_without_w
 
     jobs = report("broker down at submit", job_ids, time.monotonic() - returned)
     assert {job.state for job in jobs} == {JobState.SUCCESS}
+
+
+def test_a_job_that_cannot_queue_its_retry_waits_for_the_broker_and_runs_once_it_returns(
+    private_stack, alice, table_lock
+):
+    # Redis is cache and broker here: a job that finds the cache gone after its query cannot
+    # queue its retry either. It says it waits for the broker (Celery alone would reject the
+    # message with a traceback), and the sweep the worker asks for on reconnecting runs it.
+    private, worker = private_stack
+    with table_lock():
+        job_ids = submit_jobs(alice, 2, first_year=2010)
+        wait_until(lambda: len(blocked_backend_pids()) == 2, timeout=30, what="two running jobs")
+        private.shut_down()
+    wait_until(
+        lambda: (
+            set(Job.objects.filter(id__in=job_ids).values_list("state", "message"))
+            == {(JobState.RETRY, services.BROKER_WAIT_MESSAGE)}
+        ),
+        timeout=30,
+        what="both jobs waiting for the broker",
+    )
+    private.start()
+    returned = time.monotonic()
+    wait_until_final(job_ids)
+
+    jobs = report("retry refused by the broker", job_ids, time.monotonic() - returned)
+    assert {job.state for job in jobs} == {JobState.SUCCESS}
+    assert "Traceback" not in worker.output(), worker.output()[-3000:]
 
 
 def answers_a_ping() -> bool:
