@@ -1,42 +1,42 @@
-"""The worker's consumer: Celery's own, with the close of a lost broker connection guarded.
+"""The worker's consumer: Celery's own, but for what it does to a lost broker connection.
 
-When the consumer loses its Redis broker connection, Celery 5.7 first collects the
-connection, which drops the transport's client, and then closes it. The close hands back
-the messages of any channel that collect left open, and kombu's Redis transport builds a
-new connection pool for that from the client it no longer has: ``AttributeError: 'NoneType'
-object has no attribute 'hostname'``, which Celery takes for an unrecoverable error. The
-worker's main process exits, and with it every process of ``make run``. It takes a channel
-waiting on a BRPOP and holding a job's unacknowledged message while another channel's close
-fails first, so it comes at one Redis restart in many under load. Nothing is lost by not
-handing those messages back: the broker is unreachable then anyway, and the recovery sweep
-queues their jobs again. Celery's handling otherwise runs as it is.
+When the consumer loses its Redis broker connection, Celery 5.7 collects the connection,
+which drops the transport's client, and then closes it. A channel that collect left open
+(its close failed on the BRPOP it was waiting on, and the transport's close of its channels
+stopped at the remote-control channel's failure) then hands back the messages it still
+holds, and later acknowledges the jobs that finish, through a new connection pool that
+kombu's Redis transport builds from that client: ``AttributeError: 'NoneType' object has no
+attribute 'hostname'``, which Celery takes for an unrecoverable error. The worker's main
+process exits, and with it every process of ``make run``: seen at one Redis restart in
+several under load. Keeping the client through collect, the old channel's close and late
+acknowledgements fail as a lost connection does (or reach the restarted Redis), which
+Celery handles; the rest of its handling runs as it is.
 """
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
 from celery.worker.consumer import Consumer as CeleryConsumer
 from kombu import Connection
 
-logger = logging.getLogger(__name__)
 
+def keep_client_through_collect(connection: Connection) -> None:
+    """Make collect leave the transport's client in place for the channels still open."""
+    collect = connection.collect
+    transport = connection.transport
 
-def guard_close_after_collect(connection: Connection) -> None:
-    """Make this connection's close survive the transport client that collect dropped."""
-    close = connection.close
-
-    def close_after_collect() -> None:
+    def collect_keeping_client(*args: Any, **kwargs: Any) -> None:
         try:
-            close()
-        except AttributeError as error:
-            logger.warning("The lost broker connection did not close cleanly (%s); reconnecting", error)
+            collect(*args, **kwargs)
+        finally:
+            transport.client = connection
 
-    connection.close = connection.release = close_after_collect
+    connection.collect = collect_keeping_client
 
 
 class Consumer(CeleryConsumer):
     def on_connection_error_after_connected(self, exc: Exception) -> None:
         if self.connection is not None:
-            guard_close_after_collect(self.connection)
+            keep_client_through_collect(self.connection)
         super().on_connection_error_after_connected(exc)
