@@ -239,8 +239,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # hard time limit or a long job would be handed to a second worker while still running.
 # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
-# Celery's consumer, but for the close of a lost broker connection, which can otherwise
-# crash the worker's main process at a Redis restart (the module says how).
+# Celery's consumer, but for its clean-up of a lost broker connection, which could crash
+# the worker's main process at a Redis restart (the module says how).
 CELERY_WORKER_CONSUMER = "config.worker_consumer:Consumer"
 # Jobs go to the queue their kind declares (data_processing/kinds.py); the rest go here.
 CELERY_TASK_DEFAULT_QUEUE = "interactive"

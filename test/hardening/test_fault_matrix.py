@@ -3,7 +3,9 @@ Redis (cache and broker) restarted mid-job, the broker down at submit, PostgreSQ
 connections terminated. Each ends with no job lost and none left in a non-final state, and
 prints what recovery took; and once the broker is back, the health check finds the workers
 again, and a worker started as `make run` starts it logs no traceback over the restart, nor
-does one whose job could not queue its retry while the broker was down.
+does one whose job could not queue its retry while the broker was down. A connection lost
+as a worker's consumer holds it is cleaned up as Celery does without an error Celery would
+take for unrecoverable.
 
 Every fault here is real, and private: the worker runs against its own redis-server on a
 free port (started, stopped and restarted by these tests), so no shared service is
