@@ -370,6 +370,8 @@ def test_a_job_that_cannot_queue_its_retry_waits_for_the_broker_and_runs_once_it
     jobs = report("retry refused by the broker", job_ids, time.monotonic() - returned)
     assert {job.state for job in jobs} == {JobState.SUCCESS}
     assert "Traceback" not in worker.output(), worker.output()[-3000:]
+    # Nor Celery's warning, at every lost connection, that Celery 6 will cancel such jobs.
+    assert "worker_cancel_long_running_tasks_on_connection_loss" not in worker.output()
 
 
 def answers_a_ping() -> bool:
@@ -465,6 +467,8 @@ def test_a_lost_broker_connection_is_collected_and_closed_as_celery_does_only_wh
 
 def test_workers_use_the_guarded_consumer():
     assert symbol_by_name(celery_app.conf.worker_consumer) is Consumer
+    # Jobs run on through a lost connection: chosen here, not left to Celery 6's new default.
+    assert celery_app.conf.worker_cancel_long_running_tasks_on_connection_loss is False
 
 
 def test_terminated_database_connections_lose_no_job(private_stack, alice, table_lock):
