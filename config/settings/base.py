@@ -242,10 +242,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 # Celery's consumer, but for its clean-up of a lost broker connection, which could crash
 # the worker's main process at a Redis restart (the module says how).
 CELERY_WORKER_CONSUMER = "config.worker_consumer:Consumer"
-# A job that is running when the broker connection drops runs on to its end: its row, not
-# its message, records what it did, and a message lost with the connection is what the
-# sweep a reconnecting worker asks for makes up. Celery 6 is to cancel such jobs by default,
-# which would throw their work away (config/worker_consumer.py quiets 5.7's warning of it).
+# A job that is running when the broker connection drops runs on to its end: its row records
+# what it did, so an acknowledgement lost with the connection loses nothing (a message the
+# broker kept comes again and finds its job finished). Celery 6 is to cancel such jobs by
+# default, which would throw their work away (config/worker_consumer.py quiets 5.7's
+# warning of it).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Jobs go to the queue their kind declares (data_processing/kinds.py); the rest go here.
 CELERY_TASK_DEFAULT_QUEUE = "interactive"

@@ -370,7 +370,7 @@ def test_a_job_that_cannot_queue_its_retry_waits_for_the_broker_and_runs_once_it
     jobs = report("retry refused by the broker", job_ids, time.monotonic() - returned)
     assert {job.state for job in jobs} == {JobState.SUCCESS}
     assert "Traceback" not in worker.output(), worker.output()[-3000:]
-    # Nor Celery's warning, at every lost connection, that Celery 6 will cancel such jobs.
+    # Nor Celery's warning, on a lost connection, that Celery 6 will cancel such jobs.
     assert "worker_cancel_long_running_tasks_on_connection_loss" not in worker.output()
 
 
